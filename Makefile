@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test install admin migrate clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) ..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(PY) -c "import django, rest_framework, allauth, django_q" || (echo "package install failed" && exit 1)
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	@$(PY) manage.py migrate --noinput
+
+run: migrate
+	@$(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(PY) manage.py serve
+
+test: install
+	@$(PY) -m pytest
+
+admin: migrate
+	@$(PY) manage.py createsuperuser
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from doors import basics
+
+admin.site.site_header = "Atlas administration"
+admin.site.site_title = "Atlas admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("health", basics.health, name="health"),
+    path("routes", basics.RouteListView.as_view(), name="routes"),
+    path("", include("doors.atlas.urls")),
+    path("", include("doors.scenes.urls")),
+    path("", include("doors.faceid.urls")),
+    path("", include("doors.studio.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("atlas/auth/sign-up", views.SignUpView.as_view(), name="atlas-sign-up"),
+    path("atlas/auth/sign-In", views.SignInView.as_view(), name="atlas-sign-in"),
+    path("atlas/auth/sign-in", views.SignInView.as_view()),
+    path("atlas/auth/sign-out", views.SignOutView.as_view(), name="atlas-sign-out"),
+    path("atlas/auth/confirmation-emails/resend", views.ResendConfirmationView.as_view(), name="atlas-resend"),
+    path("atlas/auth/confirm-email", views.ConfirmEmailView.as_view(), name="atlas-confirm-email"),
+    path("atlas/auth/confirm-invite-email", views.ConfirmInviteView.as_view(), name="atlas-confirm-invite"),
+    path("atlas/auth/reset-password", views.ResetPasswordView.as_view(), name="atlas-reset-password"),
+    path("atlas/auth/password", views.PasswordView.as_view(), name="atlas-password"),
+    path("atlas/auth/user", views.UserView.as_view(), name="atlas-user"),
+    path("atlas/auth/google", views.GoogleSignInView.as_view(), name="atlas-google"),
+    path("atlas/refresh/accessToken", views.RefreshAccessTokenView.as_view(), name="atlas-refresh"),
+    path("atlas/me", views.MeView.as_view(), name="atlas-me"),
+    path("atlas/role", views.RoleListView.as_view(), name="atlas-roles"),
+    path("atlas/version", views.VersionView.as_view(), name="atlas-version"),
+]

@@ -1,0 +1,125 @@
+"""What every door shares: authentication, request validation, and rendering errors in the door's shape.
+
+A door view subclasses one of the `*View` classes below; it parses the seed's request with a
+serializer, calls a service, and returns the seed's response. Errors of every kind (bad input,
+refused tokens, service refusals, throttling, unexpected failures) come out in the door's own body.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def flatten_errors(detail):
+    """One readable sentence from DRF's nested error details."""
+    if isinstance(detail, dict):
+        if set(detail) >= {"detail"} and not isinstance(detail.get("detail"), (dict, list)):
+            return str(detail["detail"])
+        parts = []
+        for field, value in detail.items():
+            text = flatten_errors(value)
+            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+        return " ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(flatten_errors(item) for item in detail)
+    return str(detail)
+
+
+class DoorView(APIView):
+    """Base of every door view. Subclasses set `door` and may override `error_body`."""
+
+    door = ""
+
+    def error_body(self, status_code, message, exc=None):
+        return {"message": message}
+
+    def initial(self, request, *args, **kwargs):
+        # DRF's JSON parser reads the whole body; refuse oversized ones before it does.
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        is_upload = request.content_type.startswith("multipart/")
+        if not is_upload and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            raise exceptions.ParseError(f"The request body is larger than {limit_mb} MB.")
+        super().initial(request, *args, **kwargs)
+
+    def validated(self, serializer_class, data=None, **kwargs):
+        serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)
+        if not isinstance(serializer.initial_data, dict) and not kwargs.get("many"):
+            raise exceptions.ParseError("The request body must be a JSON object.")
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def handle_exception(self, exc):
+        status_code, message = self.status_and_message(exc)
+        if status_code is None:
+            return super().handle_exception(exc)
+        response = Response(self.error_body(status_code, message, exc), status=status_code)
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            header = self.get_authenticate_header(self.request)
+            if header:
+                response["WWW-Authenticate"] = header
+        if isinstance(exc, exceptions.Throttled) and exc.wait:
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+
+    def status_and_message(self, exc):
+        if isinstance(exc, ServiceError):
+            return exc.status, exc.message
+        if isinstance(exc, exceptions.NotAuthenticated):
+            return 401, "Sign in first: send your token in the Authorization header (Bearer <token>)."
+        if isinstance(exc, exceptions.AuthenticationFailed):
+            return 401, f"The token is not valid: {flatten_errors(exc.detail)}"
+        if isinstance(exc, exceptions.Throttled):
+            return 429, f"Too many attempts. Try again in {int(exc.wait or 60)} seconds."
+        if isinstance(exc, exceptions.APIException):
+            return exc.status_code, flatten_errors(exc.detail)
+        if isinstance(exc, Http404):
+            return 404, str(exc) or "Not found."
+        if isinstance(exc, PermissionDenied):
+            return 403, str(exc) or "You do not have permission to do this."
+        log.exception("Unexpected error in %s door", self.door, exc_info=exc)
+        return status.HTTP_500_INTERNAL_SERVER_ERROR, "Unexpected server error. It has been logged."
+
+
+class AtlasView(DoorView):
+    """Seed 000: `{"message": ...}` errors, Bearer tokens."""
+
+    door = "atlas"
+
+
+class ScenesView(DoorView):
+    """Seed 001: errors also carry the seed's `status` and `error` fields."""
+
+    door = "scenes"
+
+    def error_body(self, status_code, message, exc=None):
+        return {"status": status_code, "error": 1, "message": message}
+
+
+class FaceIdView(DoorView):
+    """Seed 002: `{"code", "message"}` errors, X-API-Token."""
+
+    door = "faceid"
+
+    def error_body(self, status_code, message, exc=None):
+        return {"code": status_code, "message": message}
+
+    def status_and_message(self, exc):
+        if isinstance(exc, exceptions.NotAuthenticated):
+            return 401, "Send your API token in the X-API-Token header."
+        return super().status_and_message(exc)
+
+
+class StudioView(DoorView):
+    """Seed 003: `{"message": ...}` errors, Bearer tokens."""
+
+    door = "studio"

@@ -1,0 +1,47 @@
+"""Seed 001's /health and /routes: plain answers about the server itself."""
+
+from django.http import HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from .base import ScenesView
+
+
+def health(request):
+    return HttpResponse("OK", content_type="text/plain")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry.callback
+
+
+def _methods(callback):
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view_class is None:
+        return ["GET"]
+    return sorted(m.upper() for m in view_class.http_method_names if m != "options" and hasattr(view_class, m)
+                  and not (m == "head" and not hasattr(view_class, "get")))
+
+
+def all_routes():
+    routes = {}
+    for route, callback in _walk(get_resolver().url_patterns):
+        path = "/" + route.replace("^", "").replace("$", "").replace("\\Z", "").lstrip("/")
+        routes.setdefault(path, set()).update(_methods(callback))
+    return [{"path": path, "methods": sorted(methods)} for path, methods in sorted(routes.items())]
+
+
+@extend_schema(tags=["scenes: basics"])
+class RouteListView(ScenesView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response(all_routes())

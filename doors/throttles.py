@@ -1,0 +1,36 @@
+"""Throttles for sign-in, password reset and mail resend: per e-mail address and per client address."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import normalize_email
+
+
+class _ConfiguredRateThrottle(SimpleRateThrottle):
+    # Read at request time, so settings changed in tests or at start-up apply.
+    def get_rate(self):
+        return settings.THROTTLE_RATES[self.scope]
+
+
+class IPThrottle(_ConfiguredRateThrottle):
+    scope = "ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": f"{self.scope}:{view.throttle_name}", "ident": self.get_ident(request)}
+
+
+class AddressThrottle(_ConfiguredRateThrottle):
+    """Counts attempts against one e-mail address or username, whoever makes them."""
+
+    scope = "address"
+    fields = ("email", "id", "username")
+
+    def get_cache_key(self, request, view):
+        data = request.data if isinstance(request.data, dict) else {}
+        login = next((data[f] for f in self.fields if isinstance(data.get(f), str) and data[f].strip()), None)
+        if login is None:
+            return None
+        return self.cache_format % {"scope": f"{self.scope}:{view.throttle_name}", "ident": normalize_email(login)}
+
+
+SIGN_IN_THROTTLES = [IPThrottle, AddressThrottle]
