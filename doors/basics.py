@@ -1,5 +1,7 @@
 """Seed 001's /health and /routes: plain answers about the server itself."""
 
+import re
+
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.utils import extend_schema
@@ -30,10 +32,17 @@ def _methods(callback):
                   and not (m == "head" and not hasattr(view_class, "get")))
 
 
+def _readable(route):
+    """`<int:pk>` and `(?P<pk>...)` both become `{pk}`."""
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return "/" + route.replace("^", "").replace("$", "").replace("\\Z", "").lstrip("/")
+
+
 def all_routes():
     routes = {}
     for route, callback in _walk(get_resolver().url_patterns):
-        path = "/" + route.replace("^", "").replace("$", "").replace("\\Z", "").lstrip("/")
+        path = _readable(route)
         routes.setdefault(path, set()).update(_methods(callback))
     return [{"path": path, "methods": sorted(methods)} for path, methods in sorted(routes.items())]
 

@@ -1,1 +1,15 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("register", views.RegisterView.as_view(), name="studio-register"),
+    path("login", views.LoginView.as_view(), name="studio-login"),
+    path("get_user_info", views.UserInfoView.as_view(), name="studio-user-info"),
+    path("update_user_info", views.UpdateUserInfoView.as_view(), name="studio-update-user-info"),
+    path("upload_avatar", views.UploadAvatarView.as_view(), name="studio-upload-avatar"),
+    path("get_avatar", views.AvatarView.as_view(), name="studio-avatar"),
+    path("get_avatar_thumbnail", views.AvatarThumbnailView.as_view(), name="studio-avatar-thumbnail"),
+    path("get_user_details", views.UserDetailsView.as_view(), name="studio-user-details"),
+    path("update_user_details", views.UpdateUserDetailsView.as_view(), name="studio-update-user-details"),
+]

@@ -1,0 +1,91 @@
+"""Seed 002 /api/v1/auth: an API key and secret issued for an account, exchanged for an expiring X-API-Token."""
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.authentication import current_session
+from accounts.tokens import access_token
+from core.errors import Unauthenticated
+from doors.base import FaceIdView
+from doors.throttles import SIGN_IN_THROTTLES
+
+from . import serializers as s
+
+TAGS = ["faceid: auth"]
+API_TOKEN_HEADER = OpenApiParameter("X-API-Token", location="header", required=True, description="The API token.")
+
+
+def errors(*codes):
+    return {code: s.FaceIdErrorSerializer for code in codes}
+
+
+def token_body(session, token):
+    expire = timezone.localtime(session.expires_at).replace(microsecond=0)
+    return {"code": 200, "expire": expire.isoformat(), "token": str(token)}
+
+
+def authenticate(login, password):
+    """The seed's `username` is the account's username or, for e-mail accounts, its address."""
+    if "@" in login:
+        try:
+            return services.authenticate_with_password(email=login, password=password)
+        except Unauthenticated:
+            pass  # usernames may contain "@" as well
+    return services.authenticate_with_password(username=login, password=password, require_confirmed=False)
+
+
+@extend_schema(tags=TAGS, request=s.FaceIdKeyRequestSerializer,
+               responses={201: s.FaceIdKeySerializer, **errors(400, 401, 403, 409, 429)})
+class ApiKeyView(FaceIdView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # Shares its counters with the other doors' sign-ins: changing door buys no extra attempts.
+    throttle_classes = SIGN_IN_THROTTLES
+    throttle_name = "sign-in"
+
+    def post(self, request):
+        data = self.validated(s.FaceIdKeyRequestSerializer)
+        user = authenticate(data["username"], data["password"])
+        api_key, secret = services.issue_api_key(user)
+        return Response({"key": str(api_key.key), "secret": secret}, status=201)
+
+
+class ApiTokenView(FaceIdView):
+    """POST exchanges a key and secret for a token; PATCH renews and DELETE ends the token it is sent with."""
+
+    def get_authenticators(self):
+        # A stale token sent along with the key and secret must not refuse the exchange.
+        return [] if self.request.method == "POST" else super().get_authenticators()
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def token_session(self, request):
+        session = current_session(request)
+        if session is None:
+            raise Unauthenticated("Send your API token in the X-API-Token header.")
+        return session
+
+    @extend_schema(tags=TAGS, request=s.FaceIdTokenRequestSerializer,
+                   responses={201: s.FaceIdTokenSerializer, **errors(400, 401)})
+    def post(self, request):
+        data = self.validated(s.FaceIdTokenRequestSerializer)
+        session = services.start_api_session(request, key=data["key"], secret=data["secret"])
+        return Response(token_body(session, access_token(session, settings.API_TOKEN_LIFETIME)), status=201)
+
+    @extend_schema(tags=TAGS, request=None, parameters=[API_TOKEN_HEADER],
+                   responses={200: s.FaceIdTokenSerializer, **errors(401)})
+    def patch(self, request):
+        session = self.token_session(request)
+        token = services.renew_session(session, settings.API_TOKEN_LIFETIME)
+        return Response(token_body(session, token))
+
+    @extend_schema(tags=TAGS, request=None, parameters=[API_TOKEN_HEADER],
+                   responses={200: s.FaceIdCodeSerializer, **errors(401)})
+    def delete(self, request):
+        services.sign_out(self.token_session(request))
+        return Response({"code": 200})

@@ -1,0 +1,134 @@
+"""Seed 003 "Account" and "User Detail": the studio's profile, login, avatar and body description.
+
+Every success answers 200, as the studio's original service did, except a login with the e-mail
+address alone: it never yields a token, it e-mails a one-time code and answers 202.
+"""
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts import avatars, services
+from accounts.models import Session
+from core.errors import Invalid
+from doors.base import StudioView
+from doors.throttles import SIGN_IN_THROTTLES
+
+from . import serializers as s
+
+JPEG = OpenApiResponse(response=OpenApiTypes.BINARY, description="The JPEG image.")
+
+
+class PublicStudioView(StudioView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+
+@extend_schema(tags=["studio: account"], request=s.RegisterSerializer,
+               responses={200: s.MessageSerializer, 409: s.MessageSerializer})
+class RegisterView(PublicStudioView):
+    throttle_classes = SIGN_IN_THROTTLES
+    throttle_name = "studio-register"
+
+    def post(self, request):
+        data = self.validated(s.RegisterSerializer)
+        user = services.register_profile(request, **data)
+        if data.get("password"):
+            message = (f"Account created. Open the link we sent to {user.email} to confirm it, "
+                       "then log in with your password.")
+        else:
+            message = "Account created. Log in with your e-mail address: we will e-mail you a sign-in code."
+        return Response({"message": message})
+
+
+@extend_schema(
+    tags=["studio: account"], request=s.LoginSerializer,
+    responses={200: s.TokenSerializer, 202: s.MessageSerializer, 401: s.MessageSerializer,
+               403: s.MessageSerializer, 429: s.MessageSerializer},
+    description="`{email}` e-mails a one-time code (202). `{email, code}` or `{email, password}` answers the token.",
+)
+class LoginView(PublicStudioView):
+    throttle_classes = SIGN_IN_THROTTLES
+    throttle_name = "studio-login"
+
+    def post(self, request):
+        data = self.validated(s.LoginSerializer)
+        if "password" in data:
+            user = services.authenticate_with_password(email=data["email"], password=data["password"])
+            kind = Session.Kind.PASSWORD
+        elif "code" in data:
+            user = services.authenticate_with_code(email=data["email"], code=data["code"])
+            kind = Session.Kind.CODE
+        else:
+            services.send_sign_in_code(request, data["email"])
+            message = (f"If an account exists for {data['email']}, we sent it a sign-in code. "
+                       "Send it back to /login as {\"email\", \"code\"} to receive your token.")
+            return Response({"message": message}, status=202)
+        session = services.start_session(request, user, kind=kind, door=self.door)
+        return Response({"token": services.door_token(session)})
+
+
+@extend_schema(tags=["studio: account"], responses={200: s.UserInfoSerializer})
+class UserInfoView(StudioView):
+    def get(self, request):
+        return Response(s.UserInfoSerializer(request.user).data)
+
+
+@extend_schema(tags=["studio: account"], request=s.UpdateUserInfoSerializer, responses={200: s.MessageSerializer})
+class UpdateUserInfoView(StudioView):
+    def post(self, request):
+        services.update_profile(request.user, **self.validated(s.UpdateUserInfoSerializer))
+        return Response({"message": "Your profile was updated."})
+
+
+@extend_schema(tags=["studio: account"], request={"multipart/form-data": s.AvatarUploadSerializer},
+               responses={200: s.MessageSerializer})
+class UploadAvatarView(StudioView):
+    def post(self, request):
+        # Refuse an oversized body before it is received and spooled to disk.
+        avatars.check_request_size(int(request.META.get("CONTENT_LENGTH") or 0))
+        files = [upload for name in request.FILES for upload in request.FILES.getlist(name)]
+        if len(files) != 1:
+            raise Invalid("Send exactly one image file, as multipart/form-data (for example in the field \"file\").")
+        avatars.set_avatar(request.user, files[0])
+        return Response({"message": "Your avatar was updated."})
+
+
+class AvatarFileView(StudioView):
+    thumbnail = False
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for `Accept: image/jpeg`; the file bypasses renderers and errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request):
+        response = FileResponse(avatars.open_avatar(request.user, thumbnail=self.thumbnail), content_type="image/jpeg")
+        # The address stays the same when the avatar changes.
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.MessageSerializer})
+class AvatarView(AvatarFileView):
+    pass
+
+
+@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.MessageSerializer})
+class AvatarThumbnailView(AvatarFileView):
+    thumbnail = True
+
+
+@extend_schema(tags=["studio: user details"], responses={200: s.UserDetailsSerializer})
+class UserDetailsView(StudioView):
+    def get(self, request):
+        return Response(s.UserDetailsSerializer(services.details_of(request.user)).data)
+
+
+@extend_schema(tags=["studio: user details"], request=s.UpdateUserDetailsSerializer,
+               responses={200: s.MessageSerializer})
+class UpdateUserDetailsView(StudioView):
+    def post(self, request):
+        services.update_details(request.user, **self.validated(s.UpdateUserDetailsSerializer))
+        return Response({"message": "Your details were updated."})
