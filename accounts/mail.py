@@ -1,7 +1,7 @@
 """The embedded default's e-mail: each message becomes an .eml file under var/mail/ and is echoed."""
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
@@ -13,7 +13,7 @@ class FolderEmailBackend(BaseEmailBackend):
         folder.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
             recipient = (message.to or ["nobody"])[0].replace("@", "_at_").replace("/", "_")
             path = folder / f"{stamp}-{recipient}.eml"
             path.write_bytes(message.message().as_bytes())

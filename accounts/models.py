@@ -1,8 +1,9 @@
 import uuid
-from datetime import date, datetime, time, timezone as dt_timezone
+from datetime import UTC, datetime, time
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.utils import timezone
@@ -103,11 +104,11 @@ class User(AbstractUser):
         """The studio door speaks dates of birth as Unix seconds (midnight UTC)."""
         if self.date_of_birth is None:
             return None
-        return int(datetime.combine(self.date_of_birth, time(), tzinfo=dt_timezone.utc).timestamp())
+        return int(datetime.combine(self.date_of_birth, time(), tzinfo=UTC).timestamp())
 
     @staticmethod
     def date_from_timestamp(seconds):
-        return datetime.fromtimestamp(int(seconds), tz=dt_timezone.utc).date()
+        return datetime.fromtimestamp(int(seconds), tz=UTC).date()
 
 
 class UserDetails(models.Model):

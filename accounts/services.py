@@ -167,8 +167,10 @@ def request_password_reset(request, email):
 
 
 @transaction.atomic
-def delete_account(user):
+def delete_account(user, password=None):
     """Removes the account and everything it owns (files go with the rows that own them)."""
+    if password is not None and not user.check_password(password):
+        raise Unauthenticated("The password is incorrect.")
     if user.avatar:
         user.avatar.delete(save=False)
     if user.avatar_thumbnail:
@@ -321,7 +323,9 @@ def start_api_session(request, *, key, secret):
 
 
 def renew_session(session, lifetime):
-    """Extends a session and returns a fresh token for it."""
-    session.expires_at = timezone.now() + lifetime
+    """Extends a session (never shortens it) and returns a fresh token for it."""
+    if session.api_key_id and session.api_key.revoked_at is not None:
+        raise Unauthenticated("This API key was revoked. Issue a new key.")
+    session.expires_at = max(session.expires_at, timezone.now() + lifetime)
     session.save(update_fields=["expires_at"])
     return access_token(session, lifetime)

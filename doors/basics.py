@@ -5,6 +5,7 @@ import re
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -47,7 +48,12 @@ def all_routes():
     return [{"path": path, "methods": sorted(methods)} for path, methods in sorted(routes.items())]
 
 
-@extend_schema(tags=["scenes: basics"])
+class RouteSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    methods = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(tags=["scenes: basics"], responses={200: RouteSerializer(many=True)})
 class RouteListView(ScenesView):
     authentication_classes = []
     permission_classes = [AllowAny]

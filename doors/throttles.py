@@ -1,5 +1,7 @@
 """Throttles for sign-in, password reset and mail resend: per e-mail address and per client address."""
 
+import hashlib
+
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -30,7 +32,8 @@ class AddressThrottle(_ConfiguredRateThrottle):
         login = next((data[f] for f in self.fields if isinstance(data.get(f), str) and data[f].strip()), None)
         if login is None:
             return None
-        return self.cache_format % {"scope": f"{self.scope}:{view.throttle_name}", "ident": normalize_email(login)}
+        ident = hashlib.sha256(normalize_email(login).encode()).hexdigest()
+        return self.cache_format % {"scope": f"{self.scope}:{view.throttle_name}", "ident": ident}
 
 
 SIGN_IN_THROTTLES = [IPThrottle, AddressThrottle]

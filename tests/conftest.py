@@ -3,8 +3,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Session
-from accounts.tokens import token_pair
 from accounts.services import start_session
+from accounts.tokens import token_pair
 
 from .factories import PASSWORD, UserFactory
 

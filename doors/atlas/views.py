@@ -95,7 +95,7 @@ class ConfirmEmailView(LinkView):
         return self.respond(request, 200, "Your e-mail address is confirmed. You can sign in now.")
 
 
-@extend_schema(tags=["atlas: accounts"], parameters=[s.ConfirmInviteSerializer])
+@extend_schema(tags=["atlas: accounts"], parameters=[s.ConfirmInviteSerializer], responses={200: s.EmailSerializer})
 class ConfirmInviteView(LinkView):
     def get(self, request):
         serializer = s.ConfirmInviteSerializer(data=request.query_params.dict())

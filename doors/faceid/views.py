@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -16,7 +16,6 @@ from doors.throttles import SIGN_IN_THROTTLES
 from . import serializers as s
 
 TAGS = ["faceid: auth"]
-API_TOKEN_HEADER = OpenApiParameter("X-API-Token", location="header", required=True, description="The API token.")
 
 
 def errors(*codes):
@@ -41,6 +40,11 @@ def authenticate(login, password):
 @extend_schema(tags=TAGS, request=s.FaceIdKeyRequestSerializer,
                responses={201: s.FaceIdKeySerializer, **errors(400, 401, 403, 409, 429)})
 class ApiKeyView(FaceIdView):
+    """Issues a new API key and secret. `username` is the account's username or e-mail address.
+
+    The secret is shown only in this answer: only its hash is kept.
+    """
+
     authentication_classes = []
     permission_classes = [AllowAny]
     # Shares its counters with the other doors' sign-ins: changing door buys no extra attempts.
@@ -57,12 +61,16 @@ class ApiKeyView(FaceIdView):
 class ApiTokenView(FaceIdView):
     """POST exchanges a key and secret for a token; PATCH renews and DELETE ends the token it is sent with."""
 
+    def is_exchange(self):
+        # The schema generator asks for authenticators before it has given the view a request.
+        return getattr(self.request, "method", None) == "POST"
+
     def get_authenticators(self):
         # A stale token sent along with the key and secret must not refuse the exchange.
-        return [] if self.request.method == "POST" else super().get_authenticators()
+        return [] if self.is_exchange() else super().get_authenticators()
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+        return [AllowAny()] if self.is_exchange() else [IsAuthenticated()]
 
     def token_session(self, request):
         session = current_session(request)
@@ -70,21 +78,22 @@ class ApiTokenView(FaceIdView):
             raise Unauthenticated("Send your API token in the X-API-Token header.")
         return session
 
-    @extend_schema(tags=TAGS, request=s.FaceIdTokenRequestSerializer,
+    @extend_schema(tags=TAGS, request=s.FaceIdTokenRequestSerializer, description=(
+                       "Exchanges an API key and secret for an API token, sent after as X-API-Token."),
                    responses={201: s.FaceIdTokenSerializer, **errors(400, 401)})
     def post(self, request):
         data = self.validated(s.FaceIdTokenRequestSerializer)
         session = services.start_api_session(request, key=data["key"], secret=data["secret"])
         return Response(token_body(session, access_token(session, settings.API_TOKEN_LIFETIME)), status=201)
 
-    @extend_schema(tags=TAGS, request=None, parameters=[API_TOKEN_HEADER],
+    @extend_schema(tags=TAGS, request=None, description="Renews the API token sent in X-API-Token.",
                    responses={200: s.FaceIdTokenSerializer, **errors(401)})
     def patch(self, request):
         session = self.token_session(request)
         token = services.renew_session(session, settings.API_TOKEN_LIFETIME)
         return Response(token_body(session, token))
 
-    @extend_schema(tags=TAGS, request=None, parameters=[API_TOKEN_HEADER],
+    @extend_schema(tags=TAGS, request=None, description="Ends the API token sent in X-API-Token.",
                    responses={200: s.FaceIdCodeSerializer, **errors(401)})
     def delete(self, request):
         services.sign_out(self.token_session(request))

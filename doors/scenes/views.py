@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.authentication import current_session
 from accounts.models import Session
-from core.errors import Unauthenticated
 from doors.base import ScenesView
 from doors.throttles import SIGN_IN_THROTTLES
 
@@ -28,6 +27,8 @@ class PublicScenesView(ScenesView):
 @extend_schema(tags=TAGS, request=s.ScenesCredentialsSerializer,
                responses={201: s.ScenesSuccessSerializer, **errors(400, 409, 429)})
 class RegisterView(PublicScenesView):
+    """Creates an account that signs in with its username and password."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "sign-up"
 
@@ -39,6 +40,8 @@ class RegisterView(PublicScenesView):
 @extend_schema(tags=TAGS, request=s.ScenesCredentialsSerializer,
                responses={200: s.ScenesJwtSerializer, **errors(400, 401, 409, 429)})
 class LoginView(PublicScenesView):
+    """Signs in with username and password; the jwtToken goes in Authorization: Bearer <jwtToken>."""
+
     # Shares its counters with the other doors' sign-ins: changing door buys no extra attempts.
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "sign-in"
@@ -55,6 +58,8 @@ class LoginView(PublicScenesView):
 @extend_schema(tags=TAGS, request=s.ScenesUsernameSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401, 409)})
 class UpdateUsernameView(ScenesView):
+    """Changes the username; the current password confirms it."""
+
     def patch(self, request):
         services.change_username(request.user, **self.validated(s.ScenesUsernameSerializer))
         return Response({"message": "Username updated"})
@@ -63,6 +68,8 @@ class UpdateUsernameView(ScenesView):
 @extend_schema(tags=TAGS, request=s.ScenesPasswordSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401)})
 class UpdatePasswordView(ScenesView):
+    """Changes the password and signs out every other session; this token keeps working."""
+
     def patch(self, request):
         data = self.validated(s.ScenesPasswordSerializer)
         # Every other signed-in device is signed out; this one keeps its token.
@@ -74,9 +81,9 @@ class UpdatePasswordView(ScenesView):
 @extend_schema(tags=TAGS, request=s.ScenesDeleteSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401)})
 class DeleteAccountView(ScenesView):
+    """Deletes the account and everything it owns. The JSON body `{"password": "string"}` confirms it."""
+
     def delete(self, request):
         password = self.validated(s.ScenesDeleteSerializer)["password"]
-        if not request.user.check_password(password):
-            raise Unauthenticated("The password is incorrect.")
-        services.delete_account(request.user)
+        services.delete_account(request.user, password=password)
         return Response({"message": "User deleted"})

@@ -58,7 +58,7 @@ class AtLeastOneFieldSerializer(serializers.Serializer):
 
 # --- requests ---------------------------------------------------------------------------------
 
-class RegisterSerializer(serializers.Serializer):
+class StudioRegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     full_name = serializers.CharField(max_length=150)
     date_of_birth = UnixDateField(help_text="Unix seconds, e.g. 1731754271.")
@@ -70,7 +70,7 @@ class RegisterSerializer(serializers.Serializer):
     )
 
 
-class LoginSerializer(serializers.Serializer):
+class StudioLoginSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         max_length=128, required=False, trim_whitespace=False,
@@ -87,14 +87,14 @@ class LoginSerializer(serializers.Serializer):
         return attrs
 
 
-class UpdateUserInfoSerializer(AtLeastOneFieldSerializer):
+class StudioUpdateUserInfoSerializer(AtLeastOneFieldSerializer):
     full_name = serializers.CharField(max_length=150, required=False)
     date_of_birth = UnixDateField(required=False, allow_null=True, help_text="Unix seconds, e.g. 1731754271.")
     ethnicity = serializers.CharField(max_length=64, required=False, allow_blank=True)
     gender = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
-class UserDetailsSerializer(serializers.Serializer):
+class StudioUserDetailsSerializer(serializers.Serializer):
     face_shape = serializers.CharField(max_length=64, allow_blank=True)
     skin_tone = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     body_dimensions = FreeFormField(help_text="Text, or a list of {key, value} pairs; kept as sent.")
@@ -103,28 +103,28 @@ class UserDetailsSerializer(serializers.Serializer):
     hair_color = serializers.CharField(max_length=32, allow_blank=True)
 
 
-class UpdateUserDetailsSerializer(AtLeastOneFieldSerializer, UserDetailsSerializer):
+class StudioUpdateUserDetailsSerializer(AtLeastOneFieldSerializer, StudioUserDetailsSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
 
 
-class AvatarUploadSerializer(serializers.Serializer):
+class StudioAvatarUploadSerializer(serializers.Serializer):
     file = serializers.ImageField(help_text="A JPEG or PNG photo; any field name is accepted.")
 
 
 # --- responses --------------------------------------------------------------------------------
 
-class MessageSerializer(serializers.Serializer):
+class StudioMessageSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class TokenSerializer(serializers.Serializer):
+class StudioTokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
-class UserInfoSerializer(serializers.Serializer):
+class StudioUserInfoSerializer(serializers.Serializer):
     email = serializers.EmailField()
     full_name = serializers.CharField()
     date_of_birth = UnixDateField(allow_null=True, help_text="Unix seconds (midnight UTC), or null.")

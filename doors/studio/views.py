@@ -26,14 +26,14 @@ class PublicStudioView(StudioView):
     permission_classes = [AllowAny]
 
 
-@extend_schema(tags=["studio: account"], request=s.RegisterSerializer,
-               responses={200: s.MessageSerializer, 409: s.MessageSerializer})
+@extend_schema(tags=["studio: account"], request=s.StudioRegisterSerializer,
+               responses={200: s.StudioMessageSerializer, 409: s.StudioMessageSerializer})
 class RegisterView(PublicStudioView):
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "studio-register"
 
     def post(self, request):
-        data = self.validated(s.RegisterSerializer)
+        data = self.validated(s.StudioRegisterSerializer)
         user = services.register_profile(request, **data)
         if data.get("password"):
             message = (f"Account created. Open the link we sent to {user.email} to confirm it, "
@@ -44,9 +44,9 @@ class RegisterView(PublicStudioView):
 
 
 @extend_schema(
-    tags=["studio: account"], request=s.LoginSerializer,
-    responses={200: s.TokenSerializer, 202: s.MessageSerializer, 401: s.MessageSerializer,
-               403: s.MessageSerializer, 429: s.MessageSerializer},
+    tags=["studio: account"], request=s.StudioLoginSerializer,
+    responses={200: s.StudioTokenSerializer, 202: s.StudioMessageSerializer, 401: s.StudioMessageSerializer,
+               403: s.StudioMessageSerializer, 429: s.StudioMessageSerializer},
     description="`{email}` e-mails a one-time code (202). `{email, code}` or `{email, password}` answers the token.",
 )
 class LoginView(PublicStudioView):
@@ -54,7 +54,7 @@ class LoginView(PublicStudioView):
     throttle_name = "studio-login"
 
     def post(self, request):
-        data = self.validated(s.LoginSerializer)
+        data = self.validated(s.StudioLoginSerializer)
         if "password" in data:
             user = services.authenticate_with_password(email=data["email"], password=data["password"])
             kind = Session.Kind.PASSWORD
@@ -70,21 +70,21 @@ class LoginView(PublicStudioView):
         return Response({"token": services.door_token(session)})
 
 
-@extend_schema(tags=["studio: account"], responses={200: s.UserInfoSerializer})
+@extend_schema(tags=["studio: account"], responses={200: s.StudioUserInfoSerializer})
 class UserInfoView(StudioView):
     def get(self, request):
-        return Response(s.UserInfoSerializer(request.user).data)
+        return Response(s.StudioUserInfoSerializer(request.user).data)
 
 
-@extend_schema(tags=["studio: account"], request=s.UpdateUserInfoSerializer, responses={200: s.MessageSerializer})
+@extend_schema(tags=["studio: account"], request=s.StudioUpdateUserInfoSerializer, responses={200: s.StudioMessageSerializer})
 class UpdateUserInfoView(StudioView):
     def post(self, request):
-        services.update_profile(request.user, **self.validated(s.UpdateUserInfoSerializer))
+        services.update_profile(request.user, **self.validated(s.StudioUpdateUserInfoSerializer))
         return Response({"message": "Your profile was updated."})
 
 
-@extend_schema(tags=["studio: account"], request={"multipart/form-data": s.AvatarUploadSerializer},
-               responses={200: s.MessageSerializer})
+@extend_schema(tags=["studio: account"], request={"multipart/form-data": s.StudioAvatarUploadSerializer},
+               responses={200: s.StudioMessageSerializer})
 class UploadAvatarView(StudioView):
     def post(self, request):
         # Refuse an oversized body before it is received and spooled to disk.
@@ -110,25 +110,25 @@ class AvatarFileView(StudioView):
         return response
 
 
-@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.MessageSerializer})
+@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.StudioMessageSerializer})
 class AvatarView(AvatarFileView):
     pass
 
 
-@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.MessageSerializer})
+@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.StudioMessageSerializer})
 class AvatarThumbnailView(AvatarFileView):
     thumbnail = True
 
 
-@extend_schema(tags=["studio: user details"], responses={200: s.UserDetailsSerializer})
+@extend_schema(tags=["studio: user details"], responses={200: s.StudioUserDetailsSerializer})
 class UserDetailsView(StudioView):
     def get(self, request):
-        return Response(s.UserDetailsSerializer(services.details_of(request.user)).data)
+        return Response(s.StudioUserDetailsSerializer(services.details_of(request.user)).data)
 
 
-@extend_schema(tags=["studio: user details"], request=s.UpdateUserDetailsSerializer,
-               responses={200: s.MessageSerializer})
+@extend_schema(tags=["studio: user details"], request=s.StudioUpdateUserDetailsSerializer,
+               responses={200: s.StudioMessageSerializer})
 class UpdateUserDetailsView(StudioView):
     def post(self, request):
-        services.update_details(request.user, **self.validated(s.UpdateUserDetailsSerializer))
+        services.update_details(request.user, **self.validated(s.StudioUpdateUserDetailsSerializer))
         return Response({"message": "Your details were updated."})
