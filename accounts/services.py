@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -245,6 +246,7 @@ def send_sign_in_code(request, email):
     """E-mails a six-digit code. Says nothing about whether the address has an account."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
+        make_password(None)  # as slow as the real thing, so timing does not tell
         return
     code = f"{secrets.randbelow(10**6):06d}"
     SignInCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
@@ -261,21 +263,24 @@ def send_sign_in_code(request, email):
     )
 
 
-@transaction.atomic
 def authenticate_with_code(*, email, code):
     refusal = Unauthenticated("The code is wrong or has expired. Ask for a new one.")
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
         raise refusal
-    sign_in_code = SignInCode.objects.select_for_update().filter(user=user, used_at__isnull=True).first()
-    if sign_in_code is None or not sign_in_code.is_usable:
+    with transaction.atomic():
+        sign_in_code = SignInCode.objects.select_for_update().filter(user=user, used_at__isnull=True).first()
+        if sign_in_code is None or not sign_in_code.is_usable:
+            raise refusal
+        matched = check_password(str(code), sign_in_code.code_hash)
+        if matched:
+            sign_in_code.used_at = timezone.now()
+            sign_in_code.save(update_fields=["used_at"])
+        else:
+            # Counted outside any rollback: the refusal below must not undo it.
+            SignInCode.objects.filter(pk=sign_in_code.pk).update(attempts=F("attempts") + 1)
+    if not matched:
         raise refusal
-    if not check_password(str(code), sign_in_code.code_hash):
-        sign_in_code.attempts += 1
-        sign_in_code.save(update_fields=["attempts"])
-        raise refusal
-    sign_in_code.used_at = timezone.now()
-    sign_in_code.save(update_fields=["used_at"])
     # Receiving the code proves the address.
     if not user.email_verified:
         EmailAddress.objects.filter(user=user, email=user.email).update(verified=True)

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 
 from rest_framework import serializers
 
@@ -24,14 +24,9 @@ class UnixDateField(serializers.IntegerField):
             born = User.date_from_timestamp(seconds)
         except (OverflowError, OSError, ValueError):
             self.fail("range")
-        if born > datetime.now(timezone.utc).date():
+        if born > datetime.now(UTC).date():
             self.fail("future")
         return born
-
-    def to_representation(self, value):
-        if isinstance(value, date):
-            return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
-        return value
 
 
 class FreeFormField(serializers.JSONField):
@@ -127,6 +122,8 @@ class StudioTokenSerializer(serializers.Serializer):
 class StudioUserInfoSerializer(serializers.Serializer):
     email = serializers.EmailField()
     full_name = serializers.CharField()
-    date_of_birth = UnixDateField(allow_null=True, help_text="Unix seconds (midnight UTC), or null.")
+    date_of_birth = serializers.IntegerField(
+        source="date_of_birth_timestamp", allow_null=True, help_text="Unix seconds (midnight UTC), or null."
+    )
     ethnicity = serializers.CharField()
     gender = serializers.CharField()

@@ -18,7 +18,10 @@ from doors.throttles import SIGN_IN_THROTTLES
 
 from . import serializers as s
 
-JPEG = OpenApiResponse(response=OpenApiTypes.BINARY, description="The JPEG image.")
+AVATAR_RESPONSES = {
+    (200, "image/jpeg"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The JPEG image."),
+    (404, "application/json"): s.StudioMessageSerializer,
+}
 
 
 class PublicStudioView(StudioView):
@@ -29,6 +32,8 @@ class PublicStudioView(StudioView):
 @extend_schema(tags=["studio: account"], request=s.StudioRegisterSerializer,
                responses={200: s.StudioMessageSerializer, 409: s.StudioMessageSerializer})
 class RegisterView(PublicStudioView):
+    """Creates an account with its profile; with a password, the address must be confirmed by its link."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "studio-register"
 
@@ -50,6 +55,8 @@ class RegisterView(PublicStudioView):
     description="`{email}` e-mails a one-time code (202). `{email, code}` or `{email, password}` answers the token.",
 )
 class LoginView(PublicStudioView):
+    """Answers a token for a password or an e-mailed code; the e-mail address alone only sends the code."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "studio-login"
 
@@ -72,12 +79,17 @@ class LoginView(PublicStudioView):
 
 @extend_schema(tags=["studio: account"], responses={200: s.StudioUserInfoSerializer})
 class UserInfoView(StudioView):
+    """The signed-in person's profile; the date of birth in Unix seconds."""
+
     def get(self, request):
         return Response(s.StudioUserInfoSerializer(request.user).data)
 
 
-@extend_schema(tags=["studio: account"], request=s.StudioUpdateUserInfoSerializer, responses={200: s.StudioMessageSerializer})
+@extend_schema(tags=["studio: account"], request=s.StudioUpdateUserInfoSerializer,
+               responses={200: s.StudioMessageSerializer})
 class UpdateUserInfoView(StudioView):
+    """Changes the profile fields that are sent and keeps the others."""
+
     def post(self, request):
         services.update_profile(request.user, **self.validated(s.StudioUpdateUserInfoSerializer))
         return Response({"message": "Your profile was updated."})
@@ -86,6 +98,8 @@ class UpdateUserInfoView(StudioView):
 @extend_schema(tags=["studio: account"], request={"multipart/form-data": s.StudioAvatarUploadSerializer},
                responses={200: s.StudioMessageSerializer})
 class UploadAvatarView(StudioView):
+    """Replaces the avatar with one JPEG or PNG photo sent as multipart/form-data, under any field name."""
+
     def post(self, request):
         # Refuse an oversized body before it is received and spooled to disk.
         avatars.check_request_size(int(request.META.get("CONTENT_LENGTH") or 0))
@@ -97,6 +111,8 @@ class UploadAvatarView(StudioView):
 
 
 class AvatarFileView(StudioView):
+    """Streams the stored avatar JPEG."""
+
     thumbnail = False
 
     def perform_content_negotiation(self, request, force=False):
@@ -110,18 +126,22 @@ class AvatarFileView(StudioView):
         return response
 
 
-@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.StudioMessageSerializer})
+@extend_schema(tags=["studio: account"], responses=AVATAR_RESPONSES)
 class AvatarView(AvatarFileView):
-    pass
+    """The avatar as uploaded, turned upright, as a JPEG."""
 
 
-@extend_schema(tags=["studio: account"], responses={(200, "image/jpeg"): JPEG, (404, "application/json"): s.StudioMessageSerializer})
+@extend_schema(tags=["studio: account"], responses=AVATAR_RESPONSES)
 class AvatarThumbnailView(AvatarFileView):
+    """The avatar scaled to fit within 256x256, as a JPEG."""
+
     thumbnail = True
 
 
 @extend_schema(tags=["studio: user details"], responses={200: s.StudioUserDetailsSerializer})
 class UserDetailsView(StudioView):
+    """The body and face description used to generate avatars."""
+
     def get(self, request):
         return Response(s.StudioUserDetailsSerializer(services.details_of(request.user)).data)
 
@@ -129,6 +149,8 @@ class UserDetailsView(StudioView):
 @extend_schema(tags=["studio: user details"], request=s.StudioUpdateUserDetailsSerializer,
                responses={200: s.StudioMessageSerializer})
 class UpdateUserDetailsView(StudioView):
+    """Changes the details that are sent; lists and objects are kept exactly as sent."""
+
     def post(self, request):
         services.update_details(request.user, **self.validated(s.StudioUpdateUserDetailsSerializer))
         return Response({"message": "Your details were updated."})

@@ -50,7 +50,7 @@ def stored(field):
 
 
 def close_to(pixel, colour, tolerance=40):
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
 
 
 def png_chunk(kind, data):
@@ -206,6 +206,15 @@ def test_a_truncated_png_is_refused(user):
 def test_a_png_with_a_corrupt_chunk_is_refused(user):
     content = bytearray(encode(Image.effect_noise((200, 200), 60).convert("RGB"), "PNG"))
     content[200] ^= 0xFF  # inside the image data: its checksum no longer matches
+    assert refusal(user, bytes(content), "photo.png", "image/png") == avatars.DAMAGED
+
+
+def test_a_png_whose_image_data_checksum_is_wrong_is_refused(user):
+    # The pixels still decode; only the chunk's checksum betrays the damage.
+    content = bytearray(encode(Image.effect_noise((50, 50), 60).convert("RGB"), "PNG"))
+    start = content.find(b"IDAT")
+    length = struct.unpack(">I", content[start - 4:start])[0]
+    content[start + 4 + length] ^= 0xFF
     assert refusal(user, bytes(content), "photo.png", "image/png") == avatars.DAMAGED
 
 
