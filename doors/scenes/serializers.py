@@ -5,16 +5,7 @@ The seed types every field as a string, so numbers, lists and objects are refuse
 
 from rest_framework import serializers
 
-
-class StringField(serializers.CharField):
-    """A CharField that takes only JSON strings (DRF's own would turn 123 into "123")."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from doors.fields import StringField
 
 
 def password_field(**kwargs):
