@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -7,6 +10,9 @@ from accounts.services import start_session
 from accounts.tokens import token_pair
 
 from .factories import PASSWORD, UserFactory
+
+# Real test data lives beside the project (../shared/data); tests that need it skip when it is absent.
+SHARED_DATA = Path(os.environ.get("ATLAS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.fixture(autouse=True)

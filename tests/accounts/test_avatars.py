@@ -3,7 +3,6 @@
 import io
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -12,8 +11,9 @@ from PIL import Image
 
 from accounts import avatars
 from core.errors import Invalid, NotFound
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_DATA
 PHOTO = DATA / "avatar" / "mimicmotion_demo1.jpg"  # 1080x1920 RGB JPEG
 RGBA_PHOTO = DATA / "faces" / "unittest_32bit.png"  # 626x1200 RGBA PNG
 JPEG_NAMED_PNG = DATA / "avatar" / "musepose_ref.png"  # a JPEG whose name ends in .png

@@ -8,7 +8,6 @@ Every error answers `{"message": ...}`.
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -17,12 +16,12 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import Session, SignInCode, User
-from tests.conftest import bearer
+from tests.conftest import SHARED_DATA, bearer
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_DATA
 REAL_PHOTOS = [
     pytest.param(DATA / "avatar" / "mimicmotion_demo1.jpg", (1080, 1920), id="rgb-jpeg"),
     pytest.param(DATA / "faces" / "unittest_32bit.png", (626, 1200), id="rgba-png"),
@@ -113,8 +112,8 @@ def upload(api, headers, content, name="photo.jpg", field="file", content_type="
 def downloaded_image(response):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
+    # Consuming the stream closes the response (the test client does it, without dropping the connection).
     content = b"".join(response.streaming_content)
-    response.close()
     image = Image.open(io.BytesIO(content))
     assert image.format == "JPEG"
     return image
