@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "roles",
+    "captures",
+    "gallery",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +145,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# A running job beats every ITEM_HEARTBEAT_SECONDS; one silent for ITEM_STALE_AFTER_SECONDS has lost its worker.
+ITEM_HEARTBEAT_SECONDS = 30
+ITEM_STALE_AFTER_SECONDS = 180
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -239,6 +245,12 @@ SPECTACULAR_SETTINGS = {
 # --- Uploads --------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # JSON bodies; files stream to disk instead
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Multi-part uploads (seed 004): part size, most parts per upload, largest file, URL life, abandonment.
+UPLOAD_CHUNK_SIZE = int(os.environ.get("ATLAS_UPLOAD_CHUNK_MB", "64")) * 1024 * 1024
+UPLOAD_MAX_PARTS = 10_000
+UPLOAD_MAX_BYTES = int(os.environ.get("ATLAS_UPLOAD_MAX_GB", "50")) * 1024**3
+UPLOAD_URL_LIFETIME = timedelta(hours=24)
+UPLOAD_ABANDON_AFTER = timedelta(days=int(os.environ.get("ATLAS_UPLOAD_ABANDON_DAYS", "7")))
 AVATAR_MAX_BYTES = 10 * 1024 * 1024
 AVATAR_THUMBNAIL_SIZE = (256, 256)
 

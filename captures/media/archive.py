@@ -1,0 +1,207 @@
+"""Image sets uploaded as a .zip: the photos come out, flattened into one folder, and nothing else does.
+
+Entry names, declared sizes and even file contents come from the uploader, so none of them is
+trusted: names are rebuilt from safe characters, sizes are checked before and while extracting, and
+every extracted file must open as a real image.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from .errors import MediaError
+from .probe import _two_sizes, probe_image
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+_SUFFIX_FOR_FORMAT = {"jpeg": ".jpg", "png": ".png"}
+CHUNK = 1024 * 1024
+# Entries smaller than this cannot hurt whatever their ratio; a tiny flat-colour PNG compresses well.
+RATIO_FLOOR_BYTES = 1024 * 1024
+MAX_NAME_CHARS = 120
+
+
+def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
+                   max_ratio: float = 200) -> list[Path]:
+    """Extracts the .jpg/.jpeg/.png photos of `zip_path` into `dest_dir` (flat, unique, safe names) and
+    returns their paths in the archive's natural order. Other files, folders, dotfiles, __MACOSX/,
+    symlinks and encrypted entries are ignored; files that are not really images are dropped.
+
+    Raises MediaError when the file is not a zip, holds no readable image, or breaks a limit: more than
+    `max_files` photos, more than `max_total_bytes` once extracted, or an entry that expands more than
+    `max_ratio` times its compressed size (a zip bomb).
+    """
+    zip_path, dest_dir = Path(zip_path), Path(dest_dir)
+    _check_entry_count(zip_path, max_entries=4 * max_files + 1000)
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise MediaError("This file is not a ZIP archive, or it is damaged. Upload a .zip of your .jpg or .png "
+                         "photos.")
+    with archive:
+        entries = sorted((info for info in archive.infolist() if _is_photo_entry(info)),
+                         key=lambda info: _natural_key(info.filename))
+        if not entries:
+            raise MediaError("The archive contains no .jpg or .png photos (folders inside it are searched, other "
+                             "files are ignored). Zip the photos themselves and upload again.")
+        if len(entries) > max_files:
+            raise MediaError(f"The archive holds {len(entries)} photos; the limit is {max_files}.")
+        declared = sum(info.file_size for info in entries)
+        if declared > max_total_bytes:
+            actual, limit = _two_sizes(declared, max_total_bytes)
+            raise MediaError(f"The photos in the archive add up to {actual}; the limit is {limit}.")
+        for info in entries:
+            _check_ratio(info.filename, info.file_size, info.compress_size, max_ratio)
+
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        kept: list[Path] = []
+        taken = {p.name.lower() for p in dest_dir.iterdir()}
+        total = 0
+        try:
+            for info in entries:
+                target = dest_dir / _unique(_flat_name(info.filename), taken)
+                written.append(target)
+                try:
+                    total += _copy(archive, info, target, total, max_total_bytes, max_ratio)
+                except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
+                    # A damaged or oddly compressed entry is one bad photo, not a bad set.
+                    log.info("archive: dropping %r (%s)", info.filename, exc)
+                    target.unlink(missing_ok=True)
+                    continue
+                photo = _verified(target, taken)
+                if photo is not None:
+                    kept.append(photo)
+                    written.append(photo)
+        except BaseException:
+            # A refused archive leaves none of its files behind.
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+    if not kept:
+        raise MediaError(f"None of the {len(entries)} .jpg/.png files in the archive is a readable image. "
+                         "Zip the original photos and upload again.")
+    if len(kept) < len(entries):
+        log.info("archive: kept %d of %d photo entries", len(kept), len(entries))
+    return kept
+
+
+def _is_photo_entry(info: zipfile.ZipInfo) -> bool:
+    if info.is_dir() or info.flag_bits & 0x1:  # folders; encrypted entries cannot be read anyway
+        return False
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return False
+    parts = _parts(info.filename)
+    if not parts or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+        return False  # dotfiles and macOS resource forks ("__MACOSX/._IMG_1.jpg") are not photos
+    return PurePosixPath(parts[-1]).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _parts(name: str) -> list[str]:
+    # Both slashes separate folders (Windows tools write backslashes); "", "." and ".." are dropped, so
+    # "../../x.jpg" and "/x.jpg" both become plain "x.jpg".
+    return [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+
+
+def _natural_key(name: str):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name)]
+
+
+def _flat_name(name: str) -> str:
+    """"Scan 1/left side/IMG 0001.JPG" -> "Scan_1_left_side_IMG_0001.jpg": folders joined into one safe name."""
+    parts = _parts(name)
+    stem_parts = parts[:-1] + [PurePosixPath(parts[-1]).stem]
+    clean = [re.sub(r"[^A-Za-z0-9-]+", "_", p).strip("_") for p in stem_parts]
+    stem = "_".join(p for p in clean if p)[-MAX_NAME_CHARS:].lstrip("_-") or "image"
+    suffix = PurePosixPath(parts[-1]).suffix.lower()
+    return stem + (".jpg" if suffix == ".jpeg" else suffix)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or name-2, name-3 ... : compared without case, as on macOS and Windows disks."""
+    stem, suffix = name.rsplit(".", 1)
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}-{n}.{suffix}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _check_ratio(name: str, size: int, compressed: int, max_ratio: float) -> None:
+    if size > RATIO_FLOOR_BYTES and size > max_ratio * max(compressed, 1):
+        ratio = size / max(compressed, 1)
+        raise MediaError(f"The archive was refused: {PurePosixPath(_parts(name)[-1]).name!r} expands to "
+                         f"{ratio:.0f} times its compressed size (the limit is {max_ratio:g}), as zip bombs do. "
+                         "Photos barely compress; zip the original photos and upload again.")
+
+
+def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: int, max_total: int,
+          max_ratio: float) -> int:
+    """Streams one entry to `target` in chunks, re-checking the limits on the bytes actually produced
+    (declared sizes are only the uploader's word). Returns the bytes written."""
+    count = 0
+    # "xb" never follows or overwrites anything already at `target`.
+    with archive.open(info) as src, open(target, "xb") as dst:
+        while chunk := src.read(CHUNK):
+            count += len(chunk)
+            if total + count > max_total:
+                actual, limit = _two_sizes(total + count, max_total)
+                raise MediaError(f"The photos in the archive add up to more than {actual}; the limit is {limit}.")
+            _check_ratio(info.filename, count, info.compress_size, max_ratio)
+            dst.write(chunk)
+    return count
+
+
+def _verified(path: Path, taken: set[str]) -> Path | None:
+    """The path of a real JPEG/PNG (renamed when its extension lied), or None after deleting a non-image."""
+    try:
+        info = probe_image(path)
+    except MediaError:
+        info = None
+    if info is None or info.format not in _SUFFIX_FOR_FORMAT:
+        log.info("archive: dropping %s, not a readable JPEG or PNG", path.name)
+        path.unlink(missing_ok=True)
+        return None
+    suffix = _SUFFIX_FOR_FORMAT[info.format]
+    if path.suffix != suffix:
+        renamed = path.with_name(_unique(path.stem + suffix, taken))
+        path.rename(renamed)
+        return renamed
+    return path
+
+
+def _check_entry_count(path: Path, max_entries: int) -> None:
+    """Refuses archives listing absurdly many entries before zipfile loads its whole directory in memory.
+
+    The count comes from the end-of-central-directory record (or its ZIP64 version); when it cannot be
+    found the file is left to zipfile, which will refuse it.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, 2)
+            tail_len = min(size, 22 + 65535)  # the record is 22 bytes plus a comment of up to 64 KiB
+            f.seek(size - tail_len)
+            tail = f.read(tail_len)
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or len(tail) - at < 22:
+                return
+            (count,) = struct.unpack_from("<H", tail, at + 10)
+            if count == 0xFFFF and at >= 20 and tail[at - 20: at - 16] == b"PK\x06\x07":
+                (offset,) = struct.unpack_from("<Q", tail, at - 20 + 8)
+                f.seek(offset)
+                record = f.read(56)
+                if record[:4] == b"PK\x06\x06":
+                    (count,) = struct.unpack_from("<Q", record, 32)
+    except OSError:
+        return
+    if count > max_entries:
+        raise MediaError(f"The archive lists {count} files; at most {max_entries} are accepted. "
+                         "Upload fewer photos per archive.")

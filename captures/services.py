@@ -1,0 +1,273 @@
+"""Uploads: whole files in one request, or multi-part (seed 004) with signed part URLs and ETags.
+
+Every upload is probed before it is accepted; every complete capture gets a preview job.
+"""
+
+import hashlib
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from gallery import services as gallery
+
+from .media import MediaError, check_limits, probe
+from .models import Capture, UploadPart
+
+PART_URL_SALT = "captures.upload-part"
+COPY_BUFFER = 4 * 1024 * 1024
+
+
+def capture_for(user, eid):
+    capture = Capture.objects.filter(eid=eid).first() if _is_uuid(eid) else None
+    if capture is None:
+        raise NotFound("There is no capture with this id.")
+    if capture.owner_id != user.pk:
+        raise Forbidden("This capture belongs to another account.")
+    return capture
+
+
+def _is_uuid(value):
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+# --- whole uploads ------------------------------------------------------------------------------
+
+def probe_upload(uploaded_file, limits):
+    """Probes an upload (already streamed to a temporary file by Django) against the limits."""
+    with _local_upload(uploaded_file) as path:
+        try:
+            info = probe(path, declared_name=uploaded_file.name)
+            check_limits(info, **limits)
+        except MediaError as exc:
+            raise Invalid(str(exc)) from exc
+    return info
+
+
+class _local_upload:
+    """A path for an UploadedFile: its temporary file, or a copy for small in-memory uploads."""
+
+    def __init__(self, uploaded_file):
+        self.uploaded_file = uploaded_file
+        self.copy = None
+
+    def __enter__(self):
+        if hasattr(self.uploaded_file, "temporary_file_path"):
+            return Path(self.uploaded_file.temporary_file_path())
+        suffix = Path(self.uploaded_file.name or "").suffix
+        self.copy = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
+        for chunk in self.uploaded_file.chunks():
+            self.copy.write(chunk)
+        self.copy.close()
+        self.uploaded_file.seek(0)
+        return Path(self.copy.name)
+
+    def __exit__(self, *exc):
+        if self.copy is not None:
+            Path(self.copy.name).unlink(missing_ok=True)
+
+
+@transaction.atomic
+def capture_from_upload(*, owner, uploaded_file, name, limits, input_data_format=Capture.Format.VIDEO):
+    """A complete capture from a single-request upload, probed and stored, with its preview queued."""
+    info = probe_upload(uploaded_file, limits)
+    capture = Capture(owner=owner, name=name, input_data_format=input_data_format, bytesize=uploaded_file.size,
+                      num_parts=1, chunk_size=uploaded_file.size, original_filename=uploaded_file.name[:255],
+                      media_info=info.to_dict(), uploaded_at=timezone.now())
+    capture.source.save(uploaded_file.name, uploaded_file, save=False)
+    capture.save()
+    return capture
+
+
+def queue_preview(capture):
+    return gallery.create_item(owner=capture.owner, name=capture.name, pipeline="preview", capture=capture)
+
+
+# --- multi-part uploads ---------------------------------------------------------------------------
+
+def plan_parts(bytesize):
+    """Chunk size and part count: the configured chunk, grown so no upload needs more than MAX_PARTS."""
+    chunk = max(settings.UPLOAD_CHUNK_SIZE, math.ceil(bytesize / settings.UPLOAD_MAX_PARTS))
+    return chunk, max(1, math.ceil(bytesize / chunk))
+
+
+def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata=None):
+    if bytesize <= 0:
+        raise Invalid("bytesize must be the file's size in bytes, more than 0.")
+    if bytesize > settings.UPLOAD_MAX_BYTES:
+        raise Invalid(f"The file is {bytesize / 1024**3:.1f} GB; the limit is "
+                      f"{settings.UPLOAD_MAX_BYTES / 1024**3:.0f} GB.")
+    chunk, parts = plan_parts(bytesize)
+    return Capture.objects.create(
+        owner=owner, name=name, bytesize=bytesize, chunk_size=chunk, num_parts=parts,
+        input_data_format=input_data_format, client_metadata=client_metadata or {},
+    )
+
+
+def replan(capture, bytesize):
+    """Seed 004 sends the bytesize again with each upload URL; a changed size re-plans an untouched upload."""
+    if bytesize == capture.bytesize:
+        return capture
+    if capture.parts.exists() or capture.is_uploaded:
+        raise Conflict(f"The capture was started with bytesize {capture.bytesize}; parts have arrived since, "
+                       "so it cannot change. Start a new capture for a different file.")
+    capture.bytesize = bytesize
+    capture.chunk_size, capture.num_parts = plan_parts(bytesize)
+    capture.save(update_fields=["bytesize", "chunk_size", "num_parts"])
+    return capture
+
+
+def part_token(capture, number):
+    return signing.TimestampSigner(salt=PART_URL_SALT).sign(f"{capture.eid}:{number}")
+
+
+def part_upload_path(capture, number):
+    return f"/api/v1/uploads/{part_token(capture, number)}"
+
+
+def upload_url_for(capture, number):
+    if capture.is_uploaded:
+        raise Conflict("This capture is already uploaded.")
+    if not 1 <= number <= capture.num_parts:
+        raise Invalid(f"part_no must be between 1 and {capture.num_parts} for this capture.")
+    return part_upload_path(capture, number)
+
+
+def capture_and_part_for_token(token):
+    """The capture and part number a signed upload URL stands for; refuses forged or expired URLs."""
+    try:
+        value = signing.TimestampSigner(salt=PART_URL_SALT).unsign(
+            token, max_age=settings.UPLOAD_URL_LIFETIME.total_seconds())
+    except signing.SignatureExpired:
+        raise Forbidden("This upload URL has expired. Ask for a new one with create-upload-url.") from None
+    except signing.BadSignature:
+        raise Forbidden("This upload URL is not valid.") from None
+    eid, _, number = value.partition(":")
+    capture = Capture.objects.filter(eid=eid).first()
+    if capture is None:
+        raise NotFound("The capture of this upload URL was deleted.")
+    return capture, int(number)
+
+
+def receive_part(capture, number, stream, content_length):
+    """Stores one part's bytes, streamed, and returns its ETag (the MD5 of the bytes, as S3 gives)."""
+    if capture.is_uploaded:
+        raise Conflict("This capture is already uploaded; its parts cannot change.")
+    expected = capture.part_size(number)
+    if content_length is not None and content_length != expected:
+        raise Invalid(f"Part {number} must be exactly {expected} bytes; this request has {content_length}.")
+    digest = hashlib.md5(usedforsecurity=False)
+    received = 0
+    with tempfile.TemporaryFile() as spool:
+        while chunk := stream.read(min(COPY_BUFFER, expected - received + 1)):
+            received += len(chunk)
+            if received > expected:
+                raise Invalid(f"Part {number} must be exactly {expected} bytes; more arrived.")
+            digest.update(chunk)
+            spool.write(chunk)
+        if received != expected:
+            raise Invalid(f"Part {number} must be exactly {expected} bytes; {received} arrived. Send it again.")
+        spool.seek(0)
+        etag = digest.hexdigest()
+        with transaction.atomic():
+            old = UploadPart.objects.select_for_update().filter(capture=capture, number=number).first()
+            if old is not None:
+                old.delete()  # a retried part replaces the one before it (its file goes on commit)
+            part = UploadPart(capture=capture, number=number, size=received, etag=etag)
+            part.file.save(f"{number:05d}", File(spool), save=True)
+    return etag
+
+
+def missing_parts(capture):
+    arrived = set(capture.parts.values_list("number", flat=True))
+    return [n for n in range(1, capture.num_parts + 1) if n not in arrived]
+
+
+@transaction.atomic
+def complete_multipart(capture, parts):
+    """Checks the client's ETags against what arrived, then queues the capture's processing.
+
+    `parts` is [{"number": n, "etag": "..."}]. Nothing is processed unless every part is there,
+    with the right size and ETag.
+    """
+    capture = Capture.objects.select_for_update().get(pk=capture.pk)
+    if capture.is_uploaded:
+        raise Conflict("This capture is already uploaded.")
+    missing = missing_parts(capture)
+    if missing:
+        shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
+        raise Invalid(f"Parts {shown} have not arrived. Upload them, then complete again.")
+    stored = {p.number: p for p in capture.parts.all()}
+    claimed = {}
+    for entry in parts:
+        claimed[entry["number"]] = entry["etag"].strip().strip('"').lower()
+    if sorted(claimed) != list(range(1, capture.num_parts + 1)):
+        raise Invalid(f"List every part from 1 to {capture.num_parts} exactly once with its ETag.")
+    wrong = [n for n, etag in claimed.items() if stored[n].etag != etag]
+    if wrong:
+        raise Invalid(f"The ETags of parts {', '.join(map(str, wrong))} do not match what arrived. "
+                      "Upload those parts again.")
+    total = sum(p.size for p in stored.values())
+    if total != capture.bytesize:
+        raise Invalid(f"The parts add up to {total} bytes, not the declared {capture.bytesize}.")
+    capture.uploaded_at = timezone.now()
+    capture.save(update_fields=["uploaded_at"])
+    queue_preview(capture)
+    return capture
+
+
+def assemble(capture, report=None):
+    """Joins the parts into the capture's source file (in the worker: files can be larger than 5 GB)."""
+    if capture.source:
+        return capture.source
+    parts = list(capture.parts.order_by("number"))
+    suffix = ".zip" if capture.input_data_format == Capture.Format.BULK_IMAGES else ".mp4"
+    with tempfile.TemporaryFile() as joined:
+        for index, part in enumerate(parts, start=1):
+            with part.file.open("rb") as handle:
+                shutil.copyfileobj(handle, joined, COPY_BUFFER)
+            if report:
+                report(index, len(parts))
+        joined.seek(0)
+        capture.source.save(f"source{suffix}", File(joined), save=False)
+    capture.save(update_fields=["source"])
+    for part in parts:
+        part.delete()
+    return capture.source
+
+
+def rename(capture, name):
+    capture.name = name
+    capture.save(update_fields=["name"])
+    capture.items.update(name=name)
+    return capture
+
+
+def delete_capture(capture):
+    for item in capture.items.all():
+        gallery.delete_item(item)
+    capture.delete()
+
+
+def cleanup_abandoned_uploads():
+    """Deletes multi-part uploads never completed within UPLOAD_ABANDON_AFTER, with their parts."""
+    cutoff = timezone.now() - settings.UPLOAD_ABANDON_AFTER
+    abandoned = Capture.objects.filter(uploaded_at__isnull=True, created_at__lt=cutoff)
+    count = 0
+    for capture in abandoned:
+        capture.delete()
+        count += 1
+    return count

@@ -1,0 +1,16 @@
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from gallery.signals import delete_file_on_commit
+
+from .models import Capture, UploadPart
+
+
+@receiver(post_delete, sender=Capture)
+def delete_capture_source(sender, instance, **kwargs):
+    delete_file_on_commit(instance.source)
+
+
+@receiver(post_delete, sender=UploadPart)
+def delete_upload_part(sender, instance, **kwargs):
+    delete_file_on_commit(instance.file)

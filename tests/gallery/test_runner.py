@@ -1,0 +1,183 @@
+"""The worker task: claims an item, runs its pipeline with progress, stores outputs, records the outcome."""
+
+import multiprocessing
+import os
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from gallery import pipelines, services
+from gallery.models import Item, ItemFile
+from gallery.tasks import Progress, run_item
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# Machinery tests run small pipelines of their own, registered only here.
+@pipelines.register("test-echo", timeout=60, stages=("write", "finish"))
+def echo(item, job):
+    """Writes the item's parameters to a text file, reporting progress per line."""
+    lines = item.parameters.get("lines", ["hello"])
+    path = job.work_dir / "echo.txt"
+    with open(path, "w") as out:
+        for index, line in enumerate(lines, start=1):
+            out.write(line + "\n")
+            job.report("write", index, len(lines))
+    job.report("finish", 1, 1)
+    return [pipelines.Output("text", path, content_type="text/plain"),
+            pipelines.Output("text", path, iteration=7, content_type="text/plain")]
+
+
+@pipelines.register("test-refuse", timeout=60, stages=("check",))
+def refuse(item, job):
+    job.report("check", 0, 1)
+    raise pipelines.PipelineFailed("fewer than 20 frames could be registered: film more slowly")
+
+
+@pipelines.register("test-crash", timeout=60, stages=("boom",))
+def crash(item, job):
+    job.report("boom", 0, 1)
+    return 1 / 0
+
+
+@pipelines.register("test-slow", timeout=60, stages=("wait",))
+def slow(item, job):
+    for step in range(600):
+        job.report("wait", step, 600)
+        time.sleep(0.05)
+    return []
+
+
+def new_item(pipeline="test-echo", **parameters):
+    return services.create_item(owner=UserFactory(), name="thing", pipeline=pipeline, parameters=parameters)
+
+
+def test_a_run_stores_outputs_and_marks_the_item_done():
+    item = new_item(lines=["a", "b", "c"])
+    assert run_item(str(item.pk)) == "done"
+    item.refresh_from_db()
+    assert item.status == Item.Status.DONE and item.finished_at and item.started_at
+    assert item.stage == "done" and item.overall_position == item.overall_size == 2
+    text = item.file("text", iteration=None)
+    assert text.file.read() == b"a\nb\nc\n" and text.size == 6 and text.content_type == "text/plain"
+    assert item.file("text", iteration=7).iteration == 7
+    assert item.file("text").iteration == 7  # the newest snapshot when none is named
+
+
+def test_a_refusal_fails_the_item_with_its_reason():
+    item = new_item("test-refuse")
+    assert run_item(str(item.pk)) == "failed"
+    item.refresh_from_db()
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == "fewer than 20 frames could be registered: film more slowly"
+
+
+def test_a_crash_fails_the_item_with_a_readable_reason_and_the_log():
+    item = new_item("test-crash")
+    assert run_item(str(item.pk)) == "failed"
+    item.refresh_from_db()
+    assert item.status == Item.Status.FAILED
+    assert "ZeroDivisionError" in item.failure_reason and "Traceback" in item.log
+
+
+def test_a_second_delivery_of_the_same_job_does_nothing():
+    item = new_item()
+    assert run_item(str(item.pk)) == "done"
+    assert run_item(str(item.pk)) == "not queued"
+    assert ItemFile.objects.filter(item=item).count() == 2
+
+
+def test_progress_writes_at_most_once_a_second_but_always_on_a_new_stage():
+    item = new_item()
+    services.claim(item.pk)
+    progress = Progress(item)
+    progress.report("write", 1, 100)
+    progress.report("write", 2, 100)
+    item.refresh_from_db()
+    assert (item.stage, item.current_position, item.overall_position) == ("write", 1, 1)
+    progress.report("finish", 0, 1)
+    item.refresh_from_db()
+    assert (item.stage, item.overall_position) == ("finish", 2)
+
+
+def test_queue_position_counts_queued_items_ahead_in_the_same_queue():
+    first, second, third = new_item(), new_item(), new_item()
+    assert [i.queue_position for i in (first, second, third)] == [0, 1, 2]
+    services.claim(first.pk)
+    first.refresh_from_db()
+    assert [first.queue_position, second.queue_position, third.queue_position] == [0, 0, 1]
+    run_item(str(second.pk))
+    second.refresh_from_db()
+    assert second.queue_position == -1 and third.queue_position == 0
+
+
+def _run_in_child(item_id):
+    # A forked worker: its own database connection, as django-q2's workers have.
+    connection.close()
+    run_item(item_id)
+
+
+def test_a_worker_killed_mid_job_is_recovered_and_the_job_runs_again(settings):
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("needs a database file shared with the child process")
+    item = new_item("test-slow")
+    connection.close()
+    child = multiprocessing.get_context("fork").Process(target=_run_in_child, args=(str(item.pk),))
+    child.start()
+    deadline = time.monotonic() + 20
+    while Item.objects.get(pk=item.pk).stage != "wait" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    item.refresh_from_db()
+    assert item.status == Item.Status.PROCESSING  # left hanging by the dead worker ...
+
+    Item.objects.filter(pk=item.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    assert [i.pk for i in services.recover_stale_items()] == [item.pk]
+    item.refresh_from_db()
+    assert item.status == Item.Status.QUEUED and item.attempts == 1  # ... and queued again once
+
+    services.claim(item.pk)
+    Item.objects.filter(pk=item.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    services.recover_stale_items()
+    item.refresh_from_db()
+    assert item.status == Item.Status.FAILED and "stopped unexpectedly" in item.failure_reason
+
+
+def test_an_item_past_its_pipeline_timeout_fails_instead_of_running_again():
+    item = new_item("test-slow")
+    services.claim(item.pk)
+    Item.objects.filter(pk=item.pk).update(started_at=timezone.now() - timedelta(minutes=5),
+                                           heartbeat_at=timezone.now() - timedelta(minutes=4))
+    services.recover_stale_items()
+    item.refresh_from_db()
+    assert item.status == Item.Status.FAILED and "limit" in item.failure_reason
+
+
+def test_deleting_a_processing_item_cancels_its_job_and_removes_its_files(tmp_path):
+    item = new_item("test-slow")
+    connection.close()
+    child = multiprocessing.get_context("fork").Process(target=_run_in_child, args=(str(item.pk),))
+    child.start()
+    deadline = time.monotonic() + 20
+    while Item.objects.get(pk=item.pk).stage != "wait" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    services.delete_item(Item.objects.get(pk=item.pk))
+    child.join(timeout=10)
+    assert child.exitcode == 0 and not child.is_alive()
+    assert not Item.objects.filter(pk=item.pk).exists()
+
+
+def test_deleting_an_item_removes_its_files_from_storage():
+    item = new_item()
+    run_item(str(item.pk))
+    paths = [Path(f.file.path) for f in item.files.all()]
+    assert all(p.exists() for p in paths)
+    services.delete_item(item)
+    assert not any(p.exists() for p in paths)
