@@ -1,0 +1,1 @@
+"""Pure reconstruction code: frames, camera poses, Gaussian splatting, export. Never imports Django."""
