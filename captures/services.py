@@ -166,6 +166,9 @@ def receive_part(capture, number, stream, content_length):
     """Stores one part's bytes, streamed, and returns its ETag (the MD5 of the bytes, as S3 gives)."""
     if capture.is_uploaded:
         raise Conflict("This capture is already uploaded; its parts cannot change.")
+    if not 1 <= number <= capture.num_parts:
+        raise Invalid(f"This URL is for part {number}, but the capture now has {capture.num_parts} parts. "
+                      "Ask for a new URL with create-upload-url.")
     expected = capture.part_size(number)
     if content_length is not None and content_length != expected:
         raise Invalid(f"Part {number} must be exactly {expected} bytes; this request has {content_length}.")
@@ -253,6 +256,13 @@ def rename(capture, name):
     capture.name = name
     capture.save(update_fields=["name"])
     capture.items.update(name=name)
+    return capture
+
+
+def set_public(capture, is_public):
+    """Public captures can be seen by anyone with their share link; private ones only by their owner."""
+    capture.is_public = is_public
+    capture.save(update_fields=["is_public"])
     return capture
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("doors.scenes.urls")),
     path("", include("doors.faceid.urls")),
     path("", include("doors.studio.urls")),
+    path("", include("doors.captures.urls")),
 ]
 
 if settings.DEBUG:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.errors import ServiceError
@@ -123,3 +124,84 @@ class StudioView(DoorView):
     """Seed 003: `{"message": ...}` errors, Bearer tokens."""
 
     door = "studio"
+
+
+# --- seed 004: FastAPI-style errors -------------------------------------------------------------
+
+# DRF's error codes named as FastAPI (pydantic) names them; anything else is a "value_error".
+FASTAPI_ERROR_TYPES = {
+    "required": "missing",
+    "null": "missing",
+    "invalid_choice": "enum",
+    "min_value": "greater_than_equal",
+    "max_value": "less_than_equal",
+    "max_length": "string_too_long",
+    "min_length": "string_too_short",
+    "blank": "string_too_short",
+    "not_a_list": "list_type",
+    "not_a_dict": "dict_type",
+}
+
+
+def fastapi_errors(detail, loc):
+    """DRF's nested error details as FastAPI's list of `{"loc", "msg", "type"}`, one entry per error."""
+    if isinstance(detail, dict):
+        entries = []
+        for key, value in detail.items():
+            inner = loc if key in (api_settings.NON_FIELD_ERRORS_KEY, "detail") else [*loc, key]
+            entries.extend(fastapi_errors(value, inner))
+        return entries
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [entry for item in detail for entry in fastapi_errors(item, loc)]
+        # A list of nested results (one per item, empty for the valid ones): the index joins the loc.
+        return [entry for index, item in enumerate(detail) if item for entry in fastapi_errors(item, [*loc, index])]
+    code = getattr(detail, "code", None)
+    return [{"loc": list(loc), "msg": str(detail), "type": FASTAPI_ERROR_TYPES.get(code, "value_error")}]
+
+
+class RequestInvalid(exceptions.APIException):
+    """The request's body, query or path does not have the seed's shape: 422 with FastAPI's entries."""
+
+    status_code = 422
+    default_detail = "The request is not valid."
+
+    def __init__(self, entries):
+        super().__init__(self.default_detail)
+        self.entries = entries
+
+
+class CapturesView(DoorView):
+    """Seed 004 (a FastAPI service): 422 `{"detail": [{"loc", "msg", "type"}]}` for a request of the wrong
+    shape, `{"detail": "<message>"}` with the status for every other error, Bearer tokens."""
+
+    door = "captures"
+
+    def validated(self, serializer_class, data=None, location="body", **kwargs):
+        """The serializer's validated data; errors are located in `location` ("body", "query" or "path")."""
+        if data is None:
+            try:
+                data = self.request.data
+            except exceptions.ParseError as exc:
+                raise RequestInvalid([{"loc": [location], "msg": flatten_errors(exc.detail),
+                                       "type": "json_invalid"}]) from None
+        if not isinstance(data, dict) and not kwargs.get("many"):
+            raise RequestInvalid([{"loc": [location], "msg": "Must be a JSON object.", "type": "dict_type"}])
+        serializer = serializer_class(data=data, **kwargs)
+        if not serializer.is_valid():
+            raise RequestInvalid(fastapi_errors(serializer.errors, [location]))
+        return serializer.validated_data
+
+    def error_body(self, status_code, message, exc=None):
+        if isinstance(exc, RequestInvalid):
+            return {"detail": exc.entries}
+        if isinstance(exc, exceptions.ValidationError):
+            return {"detail": fastapi_errors(exc.detail, ["body"])}
+        return {"detail": message}
+
+    def status_and_message(self, exc):
+        if isinstance(exc, (RequestInvalid, exceptions.ValidationError)):
+            return 422, "The request is not valid."
+        if isinstance(exc, exceptions.NotAuthenticated):
+            return 401, "Not authenticated"
+        return super().status_and_message(exc)

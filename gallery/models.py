@@ -96,10 +96,11 @@ class Item(models.Model):
         return min(1.0, (max(self.overall_position - 1, 0) + within) / self.overall_size)
 
     def file(self, kind, iteration=None):
+        """The file of `kind` at `iteration`; without one, the final file, else the newest snapshot."""
         files = self.files.filter(kind=kind)
         if iteration is not None:
             return files.filter(iteration=iteration).first()
-        return files.order_by(models.F("iteration").desc(nulls_last=True)).first()
+        return files.order_by(models.F("iteration").desc(nulls_first=True)).first()
 
 
 def item_file_path(item_file, filename):

@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path, register_converter
 
-from . import views
+from . import items, views
+
+register_converter(items.RequestIdConverter, "atlas_request_id")
 
 urlpatterns = [
     path("atlas/auth/sign-up", views.SignUpView.as_view(), name="atlas-sign-up"),
@@ -18,4 +20,14 @@ urlpatterns = [
     path("atlas/me", views.MeView.as_view(), name="atlas-me"),
     path("atlas/role", views.RoleListView.as_view(), name="atlas-roles"),
     path("atlas/version", views.VersionView.as_view(), name="atlas-version"),
+    # §4 items: `detail`, `download` and `my` are fixed words, `type` is one of five, so no route swallows another.
+    path("atlas/item/detail/my/<atlas_request_id:requestId>", items.MyItemDetailView.as_view(),
+         name="atlas-my-item-detail"),
+    path("atlas/item/detail/<atlas_request_id:requestId>", items.ItemDetailView.as_view(), name="atlas-item-detail"),
+    path("atlas/item/download/<atlas_request_id:requestId>", items.ItemDownloadView.as_view(),
+         name="atlas-item-download"),
+    path("atlas/item/my/<str:ModelId>", items.MyItemListView.as_view(), name="atlas-my-items"),
+    re_path(r"^atlas/item/(?P<type>thumbnail|request|reply|output|log)/(?P<requestId>[^/]+)$",
+            items.ItemMetadataView.as_view(), name="atlas-item-metadata"),
+    path("atlas/item/<atlas_request_id:requestId>", items.ItemView.as_view(), name="atlas-item"),
 ]

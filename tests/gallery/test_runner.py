@@ -67,7 +67,7 @@ def test_a_run_stores_outputs_and_marks_the_item_done():
     text = item.file("text", iteration=None)
     assert text.file.read() == b"a\nb\nc\n" and text.size == 6 and text.content_type == "text/plain"
     assert item.file("text", iteration=7).iteration == 7
-    assert item.file("text").iteration == 7  # the newest snapshot when none is named
+    assert item.file("text").iteration is None  # the final file when no iteration is named
 
 
 def test_a_refusal_fails_the_item_with_its_reason():

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("api/v1/captures", views.CaptureListView.as_view(), name="captures"),
+    path("api/v1/captures/<str:eid>", views.CaptureDetailView.as_view(), name="captures-detail"),
+    path("api/v1/captures/<str:eid>/create-upload-url/<str:part_no>", views.UploadUrlView.as_view(),
+         name="captures-upload-url"),
+    path("api/v1/captures/<str:eid>/uploaded", views.CaptureUploadedView.as_view(), name="captures-uploaded"),
+    path("api/v1/captures/<str:eid>/files/<str:kind>", views.CaptureFileView.as_view(), name="captures-file"),
+    path("api/v1/uploads/<str:token>", views.UploadPartView.as_view(), name="captures-upload-part"),
+    path("share/<str:sid>/metadata", views.ShareMetadataView.as_view(), name="captures-share-metadata"),
+    path("share/<str:sid>/files/<str:kind>", views.ShareFileView.as_view(), name="captures-share-file"),
+]

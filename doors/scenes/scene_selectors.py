@@ -1,0 +1,124 @@
+"""What the scenes door reads: which captures are scenes, their two items, progress and output files.
+
+A scene is a capture with a training item (an item whose pipeline is one of the training modes'
+pipelines); its id is the capture's external id. Another account's scene reads as unknown.
+"""
+
+import math
+import uuid
+
+from captures import scenes as scene_service
+from captures.models import Capture
+from core.errors import NotFound
+from gallery.models import Item
+
+CHUNK_SIZE = 1024 * 1024  # the seed's chunks are 1 MiB
+PREVIEW_PIPELINE = "preview"
+UNFINISHED = (Item.Status.QUEUED, Item.Status.PROCESSING)
+
+
+def training_pipelines():
+    return list(scene_service.TRAINING_PIPELINES.values())
+
+
+def scenes_of(user):
+    """The user's scenes, newest first."""
+    trained = Item.objects.filter(pipeline__in=training_pipelines(), capture__isnull=False).values("capture_id")
+    return Capture.objects.filter(owner=user, pk__in=trained).order_by("-created_at", "-pk")
+
+
+def scene_for(user, scene_id):
+    """The user's scene with this id; NotFound for unknown ids and for other accounts' scenes alike."""
+    try:
+        eid = uuid.UUID(str(scene_id))
+    except ValueError:
+        eid = None
+    capture = scenes_of(user).filter(eid=eid).first() if eid else None
+    if capture is None:
+        raise NotFound("There is no scene with this id.")
+    return capture
+
+
+def preview_item(capture):
+    return capture.items.filter(pipeline=PREVIEW_PIPELINE).order_by("-created_at").first()
+
+
+def training_item(capture):
+    return capture.items.filter(pipeline__in=training_pipelines()).order_by("-created_at").first()
+
+
+def chunking(size):
+    """(chunks, last_chunk_size) of a file of `size` bytes cut in CHUNK_SIZE pieces."""
+    if size <= 0:
+        return 0, 0
+    chunks = math.ceil(size / CHUNK_SIZE)
+    return chunks, size - (chunks - 1) * CHUNK_SIZE
+
+
+def resources(item):
+    """{output_type: {str(iteration): {exists, size, chunks, last_chunk_size}}} for the requested outputs,
+    and any other saved output of the training item."""
+    parameters = item.parameters or {}
+    files = {(f.kind, f.iteration): f for f in item.files.filter(kind__in=scene_service.OUTPUT_TYPES,
+                                                                 iteration__isnull=False)}
+    kinds = list(dict.fromkeys([*parameters.get("output_types", []), *sorted({k for k, _ in files})]))
+    iterations = sorted({*parameters.get("save_iterations", []), *(n for _, n in files)})
+    body = {}
+    for kind in kinds:
+        body[kind] = {}
+        for iteration in iterations:
+            item_file = files.get((kind, iteration))
+            size = item_file.size if item_file else 0
+            chunks, last = chunking(size)
+            body[kind][str(iteration)] = {"exists": item_file is not None, "size": size, "chunks": chunks,
+                                          "last_chunk_size": last}
+    return body
+
+
+def active_item(capture):
+    """The item a person waits on: the preview while it is unfinished, then the training."""
+    preview, training = preview_item(capture), training_item(capture)
+    if preview is not None and preview.status in UNFINISHED:
+        return preview, training
+    return training or preview, preview
+
+
+def progress(capture):
+    """The seed's progress fields for the scene, plus failure_reason when it failed or was cancelled."""
+    item, other = active_item(capture)
+    processing = any(i is not None and i.status in UNFINISHED for i in (item, other))
+    body = {"processing": processing}
+    if item.status == Item.Status.QUEUED:
+        # Waiting: overall is the place in the queue (0 = next) out of the items waiting in it.
+        body.update(overall_position=item.queue_position,
+                    overall_size=Item.objects.queued().filter(queue=item.queue).count(),
+                    stage="queued", current_position=0, current_size=0)
+        return body
+    body.update(overall_position=item.overall_position, overall_size=item.overall_size,
+                current_position=item.current_position, current_size=item.current_size)
+    if item.status == Item.Status.PROCESSING:
+        body["stage"] = item.stage or "starting"
+    elif item.status == Item.Status.DONE:
+        body["stage"] = "done"
+    else:
+        body["stage"] = "failed" if item.status == Item.Status.FAILED else "cancelled"
+        body["failure_reason"] = item.failure_reason or "Processing was cancelled."
+    return body
+
+
+def output_file(capture, output_type, iteration=None):
+    """The training output of this type at `iteration` (the latest saved one when None)."""
+    item = training_item(capture)
+    item_file = item.file(output_type, iteration) if item is not None else None
+    if item_file is None:
+        at = "" if iteration is None else f" at iteration {iteration}"
+        raise NotFound(f"The scene has no {output_type} output{at} (yet). Its metadata lists what exists.")
+    return item_file
+
+
+def thumbnail_file(capture):
+    item = preview_item(capture)
+    item_file = item.file("thumbnail") if item is not None else None
+    if item_file is None:
+        raise NotFound("The scene has no thumbnail yet. Check its progress and try again later.")
+    return item_file

@@ -1,0 +1,663 @@
+"""Seed 004, the captures door: multi-part uploads through signed URLs, previews, sharing, FastAPI errors."""
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from urllib.parse import urlparse
+
+import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from captures import services
+from captures.models import Capture, UploadPart
+from gallery.models import Item, ItemFile
+from gallery.tasks import run_item
+from tests.conftest import SHARED_DATA, bearer
+
+# The preview job runs inline here (run_item), which needs real commits, as a worker has.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CAPTURE_KEYS = {
+    "eid", "sid", "name", "created", "uploaded", "state", "error_reason", "state_description",
+    "error_reason_slug", "preview_urls", "preview_url", "viewer_url", "share_url", "share_link", "gif_url",
+    "video_url", "share_video_url", "is_public",
+}
+METADATA_KEYS = {
+    "eid", "sid", "name", "segmented_capture_eid", "profile_name", "lod", "hdr_mode", "nominal_ev",
+    "tmo_parameters", "model_urls", "cameras", "models", "video_trajectory", "reposition_data",
+}
+CHUNK = 100_000
+
+
+def shared(relative):
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture
+def video():
+    return shared("videos/lab4d_human-cap-3.mp4").read_bytes()
+
+
+@pytest.fixture
+def small_chunks(settings):
+    settings.UPLOAD_CHUNK_SIZE = CHUNK
+
+
+def md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def chunks(data, size=CHUNK):
+    return {n: data[(n - 1) * size:n * size] for n in range(1, -(-len(data) // size) + 1)}
+
+
+def create(api, auth, name="Lab human", bytesize=1000, **extra):
+    return api.post("/api/v1/captures", {"name": name, "bytesize": bytesize, **extra}, format="json", **auth)
+
+
+def new_capture(api, auth, data, **extra):
+    response = create(api, auth, bytesize=len(data), **extra)
+    assert response.status_code == 200, response.json()
+    return response.json()["eid"]
+
+
+def upload_url(api, auth, eid, number, bytesize):
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/{number}", {"eid": eid, "bytesize": bytesize},
+                        format="json", **auth)
+    assert response.status_code == 200, response.json()
+    return response.json()["upload_url"]
+
+
+def put(api, url, data, **extra):
+    """PUTs raw bytes to an upload URL, as a client does to S3: no token."""
+    return api.put(urlparse(url).path, data, content_type="application/octet-stream", **extra)
+
+
+def upload(api, auth, eid, data, numbers=None):
+    """Uploads the numbered parts of `data` (all of them by default) and answers their ETags."""
+    parts = chunks(data)
+    etags = {}
+    for number in numbers or parts:
+        response = put(api, upload_url(api, auth, eid, number, len(data)), parts[number])
+        assert response.status_code == 200, response.content
+        etags[number] = response["ETag"]
+    return etags
+
+
+def complete(api, auth, eid, etags):
+    parts = [{"number": n, "etag": etag} for n, etag in sorted(etags.items())]
+    return api.post(f"/api/v1/captures/{eid}/uploaded", {"eid": eid, "parts": parts}, format="json", **auth)
+
+
+def get_capture(api, auth, eid):
+    response = api.get(f"/api/v1/captures/{eid}", **auth)
+    assert response.status_code == 200
+    return response.json()
+
+
+def download(api, url, **headers):
+    response = api.get(urlparse(url).path, **headers)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
+def uploaded_capture(api, auth, data, **extra):
+    eid = new_capture(api, auth, data, **extra)
+    response = complete(api, auth, eid, upload(api, auth, eid, data))
+    assert response.status_code == 200, response.json()
+    return Capture.objects.get(eid=eid)
+
+
+def processed(api, auth, data, **extra):
+    """A capture uploaded in parts, with its queued preview job run as the worker would."""
+    capture = uploaded_capture(api, auth, data, **extra)
+    run_item(str(capture.items.get().pk))
+    capture.refresh_from_db()
+    return capture
+
+
+def photo_zip():
+    """A .zip of real photos in nested folders, with a text file the preview must ignore."""
+    images = sorted(shared("multiview_milk/images").glob("*.jpg"))[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index, path in enumerate(images):
+            archive.write(path, f"milk/{'left' if index % 2 else 'right/deeper'}/{path.name}")
+        archive.writestr("milk/notes.txt", "shot on a turntable\n")
+    return buffer.getvalue()
+
+
+# --- the seed's workflow, end to end ------------------------------------------------------------------
+
+
+def test_the_seed_workflow_uploads_a_real_video_in_parts_and_previews_it(api, user, auth, video, small_chunks):
+    response = create(api, auth, bytesize=len(video), input_data_format="video", num_frames=240, guided_mode=True,
+                      ios_app_version="3.2.1", created="2024-05-01T10:00:00Z")
+    assert response.status_code == 200
+    assert set(response.json()) == {"eid", "chunk_size", "num_parts"}
+    eid, chunk_size, num_parts = response.json()["eid"], response.json()["chunk_size"], response.json()["num_parts"]
+    assert (chunk_size, num_parts) == (CHUNK, 7)  # 676881 bytes: six full parts and 76881 bytes
+    capture = Capture.objects.get(eid=eid)
+    assert capture.owner == user and capture.input_data_format == "video"
+    assert capture.client_metadata == {"num_frames": 240, "guided_mode": True, "ios_app_version": "3.2.1",
+                                       "created": "2024-05-01T10:00:00Z"}
+    assert get_capture(api, auth, eid)["state"] == "CREATED"
+
+    parts = chunks(video, chunk_size)
+    urls = {}
+    for number in range(1, num_parts + 1):
+        response = api.post(f"/api/v1/captures/{eid}/create-upload-url/{number}",
+                            {"eid": eid, "bytesize": len(video)}, format="json", **auth)
+        assert response.status_code == 200
+        assert set(response.json()) == {"eid", "upload_url", "chunk_size"}
+        assert response.json()["eid"] == eid and response.json()["chunk_size"] == chunk_size
+        assert response.json()["upload_url"].startswith("http://testserver/api/v1/uploads/")
+        urls[number] = response.json()["upload_url"]
+
+    etags = {}
+    for number in (7, 3, 1, 5, 2, 6, 4):  # out of order, as parallel uploads arrive
+        response = put(api, urls[number], parts[number])
+        assert response.status_code == 200 and response.content == b""
+        assert response["ETag"] == f'"{md5(parts[number])}"'  # quoted, as S3's
+        etags[number] = response["ETag"]
+    retried = put(api, urls[3], parts[3])  # a part sent again replaces the first copy
+    assert retried.status_code == 200 and retried["ETag"] == etags[3]
+    assert UploadPart.objects.filter(capture=capture).count() == 7
+    assert services.missing_parts(capture) == []
+
+    response = complete(api, auth, eid, etags)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == CAPTURE_KEYS
+    assert body["eid"] == eid and body["state"] == "UPLOADED" and body["uploaded"] is not None
+    assert body["preview_urls"] == {} and body["preview_url"] is None
+    item = Item.objects.get(capture=capture)
+    assert (item.pipeline, item.status) == ("preview", Item.Status.QUEUED)
+
+    assert run_item(str(item.pk)) == "done"
+    capture.refresh_from_db()
+    with capture.source.open("rb") as source:
+        assert md5(source.read()) == md5(video)  # the parts were joined in their numbers' order
+    assert not UploadPart.objects.filter(capture=capture).exists()
+
+    body = get_capture(api, auth, eid)
+    assert body["state"] == "FINISHED" and body["error_reason"] is None and body["state_description"] is None
+    thumbnail_url, gif_url = body["preview_urls"]["thumbnail"], body["preview_urls"]["gif"]
+    assert set(body["preview_urls"]) == {"thumbnail", "gif"}
+    assert body["preview_url"] == thumbnail_url and body["gif_url"] == gif_url
+    assert thumbnail_url == f"http://testserver/api/v1/captures/{eid}/files/thumbnail"
+    assert body["share_url"] is None and body["viewer_url"] is None and body["video_url"] is None
+
+    response, jpeg = download(api, thumbnail_url, **auth)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(jpeg)).format == "JPEG"
+    response, gif = download(api, gif_url, **auth)
+    assert response.status_code == 200 and response["Content-Type"] == "image/gif"
+    animation = Image.open(io.BytesIO(gif))
+    assert animation.format == "GIF" and animation.n_frames > 1
+
+    response, piece = download(api, gif_url, HTTP_RANGE="bytes=10-99", **auth)
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 10-99/{len(gif)}"
+    assert piece == gif[10:100]
+
+
+def test_a_resumed_upload_sends_only_the_missing_parts(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    capture = Capture.objects.get(eid=eid)
+    etags = upload(api, auth, eid, video, numbers=[1, 2, 5])
+    assert services.missing_parts(capture) == [3, 4, 6, 7]
+
+    response = complete(api, auth, eid, etags)  # too early
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Parts 3, 4, 6, 7 have not arrived. Upload them, then complete again."}
+
+    etags.update(upload(api, auth, eid, video, numbers=services.missing_parts(capture)))
+    response = complete(api, auth, eid, etags)
+    assert response.status_code == 200 and response.json()["state"] == "UPLOADED"
+
+
+def test_a_bulk_images_zip_with_nested_folders_previews(api, auth, small_chunks):
+    archive = photo_zip()
+    capture = processed(api, auth, archive, input_data_format="bulk-images")
+    assert capture.input_data_format == "bulk-images" and capture.num_parts > 1
+    assert capture.media_info == {"kind": "images", "image_count": 6}  # the .txt was left out
+    body = get_capture(api, auth, capture.eid)
+    assert body["state"] == "FINISHED" and set(body["preview_urls"]) == {"thumbnail", "gif"}
+    response, jpeg = download(api, body["preview_url"], **auth)
+    assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
+
+
+def test_a_file_that_is_not_a_video_fails_its_preview_with_a_readable_reason(api, auth, small_chunks):
+    capture = processed(api, auth, b"These are meeting notes, not a video.\n" * 4000, input_data_format="video")
+    item = capture.items.get()
+    assert item.status == Item.Status.FAILED and item.failure_reason
+    body = get_capture(api, auth, capture.eid)
+    assert body["state"] == "FAILED"
+    assert body["error_reason"] == body["error_reason_slug"] == "processing_failed"
+    assert body["state_description"] == item.failure_reason
+    assert body["preview_urls"] == {} and body["preview_url"] is None and body["gif_url"] is None
+
+
+# --- parts: refusals -------------------------------------------------------------------------------
+
+
+def test_a_wrong_etag_is_refused_and_nothing_is_queued(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    etags = upload(api, auth, eid, video)
+    etags[2] = '"' + "0" * 32 + '"'
+    response = complete(api, auth, eid, etags)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The ETags of parts 2 do not match what arrived. Upload those parts again."}
+    assert not Item.objects.exists()
+    assert get_capture(api, auth, eid)["state"] == "CREATED"
+
+
+def test_a_missing_part_is_refused_and_nothing_is_queued(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    etags = upload(api, auth, eid, video, numbers=[1, 2, 3, 5, 6, 7])
+    response = complete(api, auth, eid, {**etags, 4: etags[3]})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Parts 4 have not arrived.")
+    assert not Item.objects.exists()
+
+
+def test_a_completion_must_list_every_part(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    etags = upload(api, auth, eid, video)
+    del etags[7]
+    response = complete(api, auth, eid, etags)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "List every part from 1 to 7 exactly once with its ETag."}
+    assert not Item.objects.exists()
+
+
+def test_a_part_of_the_wrong_size_is_refused_and_not_kept(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    url = upload_url(api, auth, eid, 2, len(video))
+    short = put(api, url, video[:CHUNK - 1])
+    assert short.status_code == 400
+    assert short.json() == {"detail": f"Part 2 must be exactly {CHUNK} bytes; this request has {CHUNK - 1}."}
+    long = put(api, url, video[:CHUNK + 1])
+    assert long.status_code == 400
+    last = put(api, upload_url(api, auth, eid, 7, len(video)), video[:CHUNK])  # the last part is the remainder
+    assert last.status_code == 400 and "exactly 76881 bytes" in last.json()["detail"]
+    assert not UploadPart.objects.exists()
+
+
+def test_the_content_length_is_checked_before_the_body_is_read(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    url = upload_url(api, auth, eid, 1, len(video))
+    response = put(api, url, video[:10], CONTENT_LENGTH=str(5 * 1024**3))
+    assert response.status_code == 400
+    assert response.json()["detail"] == f"Part 1 must be exactly {CHUNK} bytes; this request has {5 * 1024**3}."
+    response = put(api, url, video[:10], CONTENT_LENGTH="ten")
+    assert response.status_code == 400
+
+
+def test_an_expired_upload_url_is_refused(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+
+    class YesterdaySigner(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(signing.time.time()) - 25 * 3600)
+
+    token = YesterdaySigner(salt=services.PART_URL_SALT).sign(f"{eid}:1")
+    response = put(api, f"/api/v1/uploads/{token}", video[:CHUNK])
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This upload URL has expired. Ask for a new one with create-upload-url."}
+    assert not UploadPart.objects.exists()
+
+
+def test_a_forged_upload_url_is_refused(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    token = urlparse(upload_url(api, auth, eid, 1, len(video))).path.rsplit("/", 1)[1]
+    other_part = token.replace(f"{eid}:1:", f"{eid}:2:")
+    other_key = signing.TimestampSigner(key="not-the-server-key", salt=services.PART_URL_SALT).sign(f"{eid}:1")
+    for forged in (other_part, other_key, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "nonsense"):
+        response = put(api, f"/api/v1/uploads/{forged}", video[:CHUNK])
+        assert response.status_code == 403, forged
+        assert response.json() == {"detail": "This upload URL is not valid."}
+    assert not UploadPart.objects.exists()
+
+
+def test_parts_cannot_change_once_the_capture_is_uploaded(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    url = upload_url(api, auth, eid, 1, len(video))
+    etags = upload(api, auth, eid, video)
+    assert complete(api, auth, eid, etags).status_code == 200
+    assert put(api, url, video[:CHUNK]).status_code == 409
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/1", {"eid": eid, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 409 and response.json() == {"detail": "This capture is already uploaded."}
+    again = complete(api, auth, eid, etags)
+    assert again.status_code == 409
+    assert Item.objects.count() == 1
+
+
+def test_a_new_bytesize_replans_an_untouched_upload_but_not_a_started_one(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    url_for_part_7 = upload_url(api, auth, eid, 7, len(video))
+    smaller = video[:250_000]
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/1", {"eid": eid, "bytesize": len(smaller)},
+                        format="json", **auth)
+    assert response.status_code == 200
+    capture = Capture.objects.get(eid=eid)
+    assert (capture.bytesize, capture.num_parts) == (250_000, 3)
+    stale = put(api, url_for_part_7, video[6 * CHUNK:])  # issued for the old plan
+    assert stale.status_code == 400 and "now has 3 parts" in stale.json()["detail"]
+
+    upload(api, auth, eid, smaller, numbers=[1])
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/2", {"eid": eid, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("The capture was started with bytesize 250000")
+
+
+def test_a_part_number_outside_the_plan_is_refused(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/8", {"eid": eid, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "part_no must be between 1 and 7 for this capture."}
+
+
+def test_files_larger_than_5_gb_are_planned_in_parts(api, auth, settings):
+    settings.UPLOAD_CHUNK_SIZE = 100_000_000
+    six_gib = 6 * 1024**3
+    response = create(api, auth, name="Drone flight", bytesize=six_gib)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["chunk_size"] == 100_000_000 and body["num_parts"] == 65  # ceil(6442450944 / 1e8)
+    capture = Capture.objects.get(eid=body["eid"])
+    assert capture.part_size(1) == capture.part_size(64) == 100_000_000
+    assert capture.part_size(65) == six_gib - 64 * 100_000_000 == 42_450_944
+    last = upload_url(api, auth, body["eid"], 65, six_gib)
+    refused = put(api, last, b"x" * 10, CONTENT_LENGTH=str(100_000_000))
+    assert refused.status_code == 400 and "exactly 42450944 bytes" in refused.json()["detail"]
+
+    settings.UPLOAD_CHUNK_SIZE = 100_000  # so small it would need 64425 parts: the chunk grows instead
+    body = create(api, auth, bytesize=six_gib).json()
+    assert body["num_parts"] == settings.UPLOAD_MAX_PARTS == 10_000
+    assert body["chunk_size"] == -(-six_gib // 10_000) and body["chunk_size"] * 10_000 >= six_gib
+
+    too_big = create(api, auth, bytesize=settings.UPLOAD_MAX_BYTES + 1)
+    assert too_big.status_code == 400 and "the limit is 50 GB" in too_big.json()["detail"]
+
+
+# --- requests of the wrong shape: FastAPI's 422 --------------------------------------------------
+
+
+def test_an_unsupported_input_data_format_is_a_422_naming_the_supported_ones(api, auth):
+    response = create(api, auth, input_data_format="commonformat-ios")
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{
+        "loc": ["body", "input_data_format"],
+        "msg": '"commonformat-ios" is not a supported input_data_format. Supported formats: video, bulk-images.',
+        "type": "enum",
+    }]}
+    assert not Capture.objects.exists()
+
+
+def test_a_capture_defaults_to_video(api, auth):
+    response = create(api, auth)
+    assert response.status_code == 200
+    assert Capture.objects.get(eid=response.json()["eid"]).input_data_format == "video"
+
+
+def test_each_field_error_is_its_own_entry_with_its_location(api, auth):
+    response = api.post("/api/v1/captures", {"bytesize": "many", "num_frames": -1}, format="json", **auth)
+    assert response.status_code == 422
+    entries = {tuple(e["loc"]): e for e in response.json()["detail"]}
+    assert set(entries) == {("body", "name"), ("body", "bytesize"), ("body", "num_frames")}
+    assert entries[("body", "name")]["type"] == "missing"
+    assert entries[("body", "num_frames")]["type"] == "greater_than_equal"
+    assert all(set(e) == {"loc", "msg", "type"} and e["msg"] for e in entries.values())
+
+    response = create(api, auth, bytesize=0)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "bytesize"]
+    response = create(api, auth, name=42)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
+    response = create(api, auth, training_parameters={"focus_area": {"max_lat": "north"}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "training_parameters", "focus_area", "max_lat"]
+
+
+def test_malformed_json_and_non_object_bodies_are_422(api, auth):
+    response = api.post("/api/v1/captures", "{not json", content_type="application/json", **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"] and response.json()["detail"][0]["type"] == "json_invalid"
+    response = api.post("/api/v1/captures", [1, 2], format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["type"] == "dict_type"
+
+
+def test_path_and_body_errors_of_the_part_routes(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/first", {"eid": eid, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["path", "part_no"]
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/0", {"eid": eid, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["path", "part_no"]
+    other = new_capture(api, auth, video)
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/1", {"eid": other, "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"loc": ["body", "eid"], "msg": "eid must be the eid in the path.",
+                                           "type": "value_error"}]}
+    response = api.post(f"/api/v1/captures/{eid}/create-upload-url/1", {"eid": eid.upper(), "bytesize": len(video)},
+                        format="json", **auth)
+    assert response.status_code == 200  # the same UUID, spelt in capitals
+
+    response = api.post(f"/api/v1/captures/{eid}/uploaded",
+                        {"eid": eid, "parts": [{"number": 1, "etag": "abc"}, {"number": 2}]}, format="json", **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"loc": ["body", "parts", 1, "etag"], "msg": "This field is required.",
+                                          "type": "missing"}]
+    response = api.post(f"/api/v1/captures/{eid}/uploaded", {"parts": []}, format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "eid"]
+
+
+# --- list, get, rename, delete ----------------------------------------------------------------------
+
+
+def test_the_list_holds_the_accounts_own_captures_newest_first_with_limit_and_offset(api, auth, other_user):
+    eids = [create(api, auth, name=f"capture {n}").json()["eid"] for n in range(3)]
+    create(api, bearer(other_user), name="not mine")
+    response = api.get("/api/v1/captures", **auth)
+    assert response.status_code == 200
+    assert [c["eid"] for c in response.json()] == eids[::-1]
+    assert all(set(c) == CAPTURE_KEYS for c in response.json())
+    first = response.json()[0]
+    assert first["state"] == "CREATED" and first["uploaded"] is None and first["preview_urls"] == {}
+    assert first["created"].endswith("Z") and first["is_public"] is False
+
+    page = api.get("/api/v1/captures?limit=2&offset=1", **auth).json()
+    assert [c["eid"] for c in page] == [eids[1], eids[0]]
+    assert api.get("/api/v1/captures?limit=2&offset=3", **auth).json() == []
+    with_zone = api.get("/api/v1/captures?limit=1&time_zone=true", **auth).json()[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", with_zone["created"])
+
+
+@pytest.mark.parametrize("query, loc", [
+    ("limit=0", ["query", "limit"]),
+    ("limit=abc", ["query", "limit"]),
+    ("limit=101", ["query", "limit"]),
+    ("offset=-1", ["query", "offset"]),
+    ("time_zone=maybe", ["query", "time_zone"]),
+])
+def test_list_parameters_out_of_range_are_422(api, auth, query, loc):
+    response = api.get(f"/api/v1/captures?{query}", **auth)
+    assert response.status_code == 422
+    assert [entry["loc"] for entry in response.json()["detail"]] == [loc]
+
+
+def test_a_rename_renames_the_capture_and_its_items(api, auth, video, small_chunks):
+    capture = uploaded_capture(api, auth, video)
+    response = api.put(f"/api/v1/captures/{capture.eid}", {"name": "Dancer, take 2"}, format="json", **auth)
+    assert response.status_code == 200
+    assert set(response.json()) == CAPTURE_KEYS and response.json()["name"] == "Dancer, take 2"
+    assert capture.items.get().name == "Dancer, take 2"
+    response = api.put(f"/api/v1/captures/{capture.eid}", {}, format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+def test_delete_removes_the_capture_and_its_files_from_storage(api, auth, video, small_chunks):
+    capture = processed(api, auth, video)
+    names = [capture.source.name, *ItemFile.objects.filter(item__capture=capture).values_list("file", flat=True)]
+    assert len(names) == 3 and all(name and default_storage.exists(name) for name in names)
+    response = api.delete(f"/api/v1/captures/{capture.eid}", **auth)
+    assert response.status_code == 204 and response.content == b""
+    assert not Capture.objects.exists() and not Item.objects.exists()
+    assert not any(default_storage.exists(name) for name in names)
+    assert api.get(f"/api/v1/captures/{capture.eid}", **auth).status_code == 404
+
+
+def test_parts_of_an_unfinished_upload_go_with_its_deletion(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    upload(api, auth, eid, video, numbers=[1, 2])
+    names = list(UploadPart.objects.values_list("file", flat=True))
+    assert len(names) == 2 and all(default_storage.exists(name) for name in names)
+    assert api.delete(f"/api/v1/captures/{eid}", **auth).status_code == 204
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_an_unknown_capture_is_404(api, auth):
+    for eid in ("8a4f2f1e-0000-4000-8000-000000000000", "not-an-id"):
+        response = api.get(f"/api/v1/captures/{eid}", **auth)
+        assert response.status_code == 404 and response.json() == {"detail": "There is no capture with this id."}
+
+
+# --- sharing -----------------------------------------------------------------------------------------
+
+
+def add_reconstruction(capture):
+    """What a reconstruction run leaves (cameras and a model), stored as its item's files."""
+    item = Item.objects.create(owner=capture.owner, name=capture.name, pipeline="preview", capture=capture,
+                               status=Item.Status.DONE)
+    cameras = [[[1, 0, 0, 0.5], [0, 1, 0, 0], [0, 0, 1, 2], [0, 0, 0, 1]],
+               [[0, 0, 1, 1], [0, 1, 0, 0], [-1, 0, 0, 2], [0, 0, 0, 1]]]
+    ply = b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n" \
+          b"end_header\n0 0 0\n"
+    for kind, name, content, content_type in (("cameras", "cameras.json", json.dumps(cameras).encode(),
+                                               "application/json"),
+                                              ("ply", "splat.ply", ply, "application/octet-stream")):
+        item_file = ItemFile(item=item, kind=kind, content_type=content_type, size=len(content))
+        item_file.file.save(name, ContentFile(content), save=True)
+    return ply
+
+
+def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, video, small_chunks):
+    capture = processed(api, auth, video)
+    response = api.put(f"/api/v1/captures/{capture.eid}", {"is_public": True}, format="json", **auth)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["is_public"] is True and body["name"] == "Lab human"
+    assert body["share_url"] == body["share_link"] == f"http://testserver/s/{capture.sid}"
+    assert body["preview_url"] == f"http://testserver/share/{capture.sid}/files/thumbnail"
+
+    response = api.get(f"/share/{capture.sid}/metadata?profiles=ply&quality=&lod=&use_cdn=true")
+    assert response.status_code == 200
+    metadata = response.json()
+    assert set(metadata) == METADATA_KEYS
+    assert metadata["eid"] == str(capture.eid) and metadata["sid"] == capture.sid
+    assert metadata["profile_name"] == "ply" and metadata["lod"] is False
+    assert metadata["models"] == [] and metadata["model_urls"] == [] and metadata["cameras"] == []
+    assert metadata["segmented_capture_eid"] is None and metadata["video_trajectory"] is None
+
+    response, jpeg = download(api, body["preview_url"])  # no token
+    assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
+
+    ply = add_reconstruction(capture)
+    metadata = api.get(f"/share/{capture.sid}/metadata?profiles=ply&profiles=sogs-sh0").json()
+    assert metadata["cameras"][0] == {"matrix": [1, 0, 0, 0.5, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1]}
+    assert len(metadata["cameras"]) == 2
+    model_url = f"http://testserver/share/{capture.sid}/files/ply"
+    assert metadata["models"] == [{"url": model_url, "size": len(ply), "id": None, "aabb": None,
+                                   "resolution_range": None, "parent": None}]  # no compressed model yet
+    assert metadata["model_urls"] == [model_url]
+    assert download(api, model_url)[1] == ply
+    assert api.get(f"/share/{capture.sid}/metadata?profiles=sogs-sh0").json()["profile_name"] == "sogs-sh0"
+    response = api.get(f"/share/{capture.sid}/metadata?profiles=obj")
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "profiles", 0]
+
+
+def test_a_private_capture_is_404_signed_out_and_for_others_but_readable_by_its_owner(api, auth, other_user):
+    eid = create(api, auth).json()["eid"]
+    capture = Capture.objects.get(eid=eid)
+    api.put(f"/api/v1/captures/{eid}", {"is_public": True}, format="json", **auth)
+    assert api.get(f"/share/{capture.sid}/metadata").status_code == 200
+    response = api.put(f"/api/v1/captures/{eid}", {"is_public": False}, format="json", **auth)
+    assert response.status_code == 200 and response.json()["share_url"] is None
+
+    for headers in ({}, bearer(other_user)):
+        response = api.get(f"/share/{capture.sid}/metadata", **headers)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "There is no public capture with this share id."}
+        assert api.get(f"/share/{capture.sid}/files/thumbnail", **headers).status_code == 404
+    response = api.get(f"/share/{capture.sid}/metadata", **auth)
+    assert response.status_code == 200 and response.json()["eid"] == eid
+    assert api.get("/share/no-such-share/metadata").status_code == 404
+
+
+# --- who may do what ---------------------------------------------------------------------------------
+
+
+def capture_routes(eid):
+    body = {"eid": eid, "bytesize": 1000}
+    return [
+        ("get", "/api/v1/captures", None),
+        ("post", "/api/v1/captures", {"name": "x", "bytesize": 10}),
+        ("get", f"/api/v1/captures/{eid}", None),
+        ("put", f"/api/v1/captures/{eid}", {"name": "taken", "is_public": True}),
+        ("post", f"/api/v1/captures/{eid}/create-upload-url/1", body),
+        ("post", f"/api/v1/captures/{eid}/uploaded", {"eid": eid, "parts": [{"number": 1, "etag": "x"}]}),
+        ("get", f"/api/v1/captures/{eid}/files/thumbnail", None),
+        ("delete", f"/api/v1/captures/{eid}", None),
+    ]
+
+
+def test_every_authenticated_route_is_401_without_a_token(api, auth):
+    eid = create(api, auth).json()["eid"]
+    for method, path, body in capture_routes(eid):
+        response = getattr(api, method)(path, body, format="json")
+        assert response.status_code == 401, (method, path)
+        assert response.json() == {"detail": "Not authenticated"}
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    response = api.get("/api/v1/captures", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert response.status_code == 401 and isinstance(response.json()["detail"], str)
+
+
+def test_another_account_sees_only_403_or_404_on_every_route(api, auth, other_user, video, small_chunks):
+    capture = processed(api, auth, video, name="Private dance")
+    eid = str(capture.eid)
+    intruder = bearer(other_user)
+    seen = set()
+    for method, path, body in capture_routes(eid)[2:]:
+        response = getattr(api, method)(path, body, format="json", **intruder)
+        seen.add(response.status_code)
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+        assert "Private dance" not in response.content.decode()
+    for path in (f"/share/{capture.sid}/metadata", f"/share/{capture.sid}/files/thumbnail",
+                 f"/share/{capture.sid}/files/gif"):
+        assert api.get(path, **intruder).status_code == 404
+    assert seen == {403}
+    capture.refresh_from_db()
+    assert capture.name == "Private dance" and not capture.is_public
+    assert Item.objects.filter(capture=capture).count() == 1
+    assert api.get("/api/v1/captures", **intruder).json() == []
+
+
+def test_any_doors_token_works(api, user):
+    for door in ("atlas", "scenes", "studio", "faceid"):
+        response = create(api, bearer(user, door=door), name=door)
+        assert response.status_code == 200, door
+    assert Capture.objects.filter(owner=user).count() == 4
