@@ -106,7 +106,7 @@ def test_sfm_refuses_pictures_that_share_nothing_with_a_reason(tmp_path):
 
 
 @needs_lego
-def test_nerf_synthetic_loader_reads_the_frames_that_exist_on_white(tmp_path):
+def test_nerf_synthetic_loader_reads_the_frames_that_exist_on_white():
     scene, images = load_nerf_synthetic(LEGO, size=100)
 
     assert len(scene.cameras) == len(images) == 20  # the shared subset holds 20 of the 100 listed frames
@@ -139,7 +139,7 @@ def test_nerf_synthetic_loader_can_insist_on_every_frame(tmp_path):
 
 
 @needs_milk
-def test_llff_loader_cameras_look_at_the_object(tmp_path):
+def test_llff_loader_cameras_look_at_the_object():
     scene, images, names = load_llff(MILK, size=200, num_points=5000)
 
     assert len(scene.cameras) == len(images) == len(names) == 43
@@ -164,7 +164,7 @@ def test_llff_loader_cameras_look_at_the_object(tmp_path):
 
 
 @needs_milk
-def test_image_set_loader_keeps_the_given_order(tmp_path):
+def test_image_set_loader_keeps_the_given_order():
     paths = [MILK / "images" / "2.jpg", MILK / "images" / "1.jpg"]
 
     images = load_image_set(paths, size=100)

@@ -281,42 +281,42 @@ def _composite_band(splats, boxes, row0, row1, width):
 
 @torch.no_grad()
 def _fragments(splats, boxes, row0, row1, width):
-    """(splat, band pixel) of each fragment that gets blended, grouped by pixel, front to back in each."""
+    """(splat, band pixel) of each fragment that gets blended, grouped by pixel, front to back in each.
+
+    Box coordinates are small integers, exact in float32, which is the cheapest type to compute them in.
+    """
     num_pixels = (row1 - row0) * width
     top, bottom = boxes[:, 2].clamp(min=row0), boxes[:, 3].clamp(max=row1 - 1)
     box_width = boxes[:, 1] - boxes[:, 0] + 1
     counts = box_width * (bottom - top + 1).clamp(min=0)
     ids = torch.repeat_interleave(torch.arange(len(counts), device=boxes.device), counts)
-    offset = torch.arange(len(ids), device=boxes.device) - (counts.cumsum(0) - counts).index_select(0, ids)
-    row, col = _divmod(offset, box_width.index_select(0, ids))
+    offset = (torch.arange(len(ids), device=boxes.device) - (counts.cumsum(0) - counts).index_select(0, ids)).float()
+    box_width = box_width.float().index_select(0, ids)
+    row = torch.floor(offset / box_width)
+    col = offset - row * box_width
 
     x, y, a, b, c, opacity = splats[:6]
-    dx = col + (boxes[:, 0] + 0.5 - x).index_select(0, ids)
-    dy = row + (top + 0.5 - y).index_select(0, ids)
-    power = -0.5 * (a.index_select(0, ids) * dx * dx + c.index_select(0, ids) * dy * dy)
-    power -= b.index_select(0, ids) * dx * dy
+    dx = col + (boxes[:, 0] + 0.5 - x).float().index_select(0, ids)
+    dy = row + (top + 0.5 - y).float().index_select(0, ids)
+    power = -0.5 * (a.float().index_select(0, ids) * dx * dx + c.float().index_select(0, ids) * dy * dy)
+    power -= b.float().index_select(0, ids) * dx * dy
     # Blended: within 3 sigma, as the reference's footprint, and alpha >= 1/255.
-    floor = torch.maximum(torch.log(ALPHA_MIN / opacity), torch.full_like(opacity, -4.5))
+    floor = torch.log(ALPHA_MIN / opacity).clamp(min=-4.5).float()
     keep = power >= floor.index_select(0, ids)
-    pixels = (row + (top - row0).index_select(0, ids)) * width + col + boxes[:, 0].index_select(0, ids)
-    pixels = torch.where(keep, pixels, num_pixels).to(torch.int32)  # the rest sort to the end, cut below
+    pixels = row * width + col + ((top - row0) * width + boxes[:, 0]).float().index_select(0, ids)
+    pixels = torch.where(keep, pixels, num_pixels).to(torch.int32)  # the others sort to the end, cut below
 
     # Ids increase with depth, so a stable sort by pixel leaves each pixel's fragments front to back.
     pixels, order = torch.sort(pixels, stable=True)
     order = order[:int(keep.sum())]
     pixels, ids = pixels[:len(order)].long(), ids.index_select(0, order)
-    alpha = (opacity.index_select(0, ids) * torch.exp(power.index_select(0, order))).clamp(max=ALPHA_MAX)
+    alpha = (opacity.float().index_select(0, ids) * torch.exp(power.index_select(0, order))).clamp(max=ALPHA_MAX)
     log_keep = torch.log1p(-alpha).double()
     through = torch.cumsum(log_keep, 0)
     first = _run_starts(pixels, num_pixels)
     # A pixel blends fragments while its transmittance stays >= T_MIN; the first to cross it ends the run.
     blended = torch.nonzero(through - (through - log_keep).index_select(0, first) >= math.log(T_MIN)).squeeze(1)
     return ids.index_select(0, blended), pixels.index_select(0, blended)
-
-
-def _divmod(numerator, denominator):
-    quotient = torch.div(numerator, denominator, rounding_mode="floor")
-    return quotient, numerator - quotient * denominator
 
 
 def _run_starts(pixels, num_pixels):
