@@ -233,7 +233,7 @@ def _overlaps(boxes, camera):
 
 def _composite(splats, boxes, width, height, max_pairs):
     """Blend depth-sorted splats (rows x, y, conic a b c, opacity, r, g, b) into (3, H*W) colour and (H*W,) T."""
-    bands = _row_bands(boxes, height, max_pairs)
+    bands = _row_bands(boxes, height, width, max_pairs)
     use_checkpoint = len(bands) > 1 and torch.is_grad_enabled() and splats.requires_grad
     images, transmittances = [], []
     for row0, row1 in bands:
@@ -246,8 +246,11 @@ def _composite(splats, boxes, width, height, max_pairs):
     return torch.cat(images, dim=1), torch.cat(transmittances)
 
 
-def _row_bands(boxes, height, max_pairs):
-    """Split rows 0..H into [row0, row1) bands holding about `max_pairs` box fragments each."""
+def _row_bands(boxes, height, width, max_pairs):
+    """Split rows 0..H into [row0, row1) bands of about `max_pairs` box fragments each.
+
+    A band also stays under 2^24 pixels, so that pixel indices are exact in float32.
+    """
     if len(boxes) == 0:
         return [(0, height)]
     widths = boxes[:, 1] - boxes[:, 0] + 1
@@ -255,8 +258,10 @@ def _row_bands(boxes, height, max_pairs):
     change.index_add_(0, boxes[:, 2], widths)
     change.index_add_(0, boxes[:, 3] + 1, -widths)
     per_row = change[:-1].cumsum(0)
-    band_of_row = (per_row.cumsum(0) - per_row) // max_pairs
-    starts = torch.nonzero(torch.diff(band_of_row, prepend=band_of_row[:1] - 1)).squeeze(1).tolist()
+    by_pairs = (per_row.cumsum(0) - per_row) // max_pairs
+    by_pixels = torch.arange(height, device=boxes.device) // max(1, (1 << 24) // width)
+    starts = torch.nonzero((torch.diff(by_pairs, prepend=by_pairs[:1] - 1) != 0)
+                           | (torch.diff(by_pixels, prepend=by_pixels[:1] - 1) != 0)).squeeze(1).tolist()
     return list(zip(starts, starts[1:] + [height], strict=True))
 
 
