@@ -65,10 +65,21 @@ class Capture(models.Model):
         return self.items.order_by("-created_at").first()
 
     @property
+    def status_item(self):
+        """The item the capture's state follows: one that failed (its reason is the capture's), else one
+        being processed, else the newest (the reconstruction, queued after the preview)."""
+        items = list(self.items.order_by("-created_at"))
+        for wanted in ("failed", "cancelled", "processing"):
+            for item in items:
+                if item.status == wanted:
+                    return item
+        return items[0] if items else None
+
+    @property
     def state(self):
         if not self.is_uploaded:
             return self.State.CREATED
-        item = self.latest_item
+        item = self.status_item
         if item is None or item.status == item.Status.QUEUED:
             return self.State.UPLOADED
         if item.status == item.Status.PROCESSING:

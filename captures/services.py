@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from gallery import services as gallery
 
+from . import limits
 from .media import MediaError, check_limits, probe
 from .models import Capture, UploadPart
 
@@ -94,6 +95,30 @@ def capture_from_upload(*, owner, uploaded_file, name, limits, input_data_format
 
 def queue_preview(capture):
     return gallery.create_item(owner=capture.owner, name=capture.name, pipeline="preview", capture=capture)
+
+
+def queue_reconstruction(capture, *, iterations=None, save_iterations=(), output_types=("splat_cloud",),
+                         name=None):
+    """Gaussian splatting of the capture (seed 004: a capture is reconstructed once uploaded)."""
+    parameters = {"iterations": iterations or settings.RECONSTRUCTION_DEFAULT_ITERATIONS,
+                  "save_iterations": list(save_iterations), "output_types": list(output_types)}
+    return gallery.create_item(owner=capture.owner, name=name or capture.name, pipeline="gaussian-splatting",
+                               capture=capture, parameters=parameters)
+
+
+@transaction.atomic
+def request_gaussian_splatting(*, owner, name, epochs, uploaded_file):
+    """Seed 000 §3.5: a video within gs3d's limits becomes a capture, its preview and its splatting item."""
+    from gallery.models import Item
+
+    from .reconstruction.pipeline import iterations_for_epochs
+
+    if Item.objects.filter(owner=owner, name=name, pipeline="gaussian-splatting").exclude(
+            status__in=[Item.Status.FAILED, Item.Status.CANCELLED]).exists():
+        raise Invalid(f"You already have a gs3d item named {name!r}. Choose another itemName.")
+    capture = capture_from_upload(owner=owner, uploaded_file=uploaded_file, name=name, limits=limits.GS3D_VIDEO)
+    queue_preview(capture)
+    return queue_reconstruction(capture, iterations=iterations_for_epochs(epochs))
 
 
 # --- multi-part uploads ---------------------------------------------------------------------------
@@ -229,6 +254,7 @@ def complete_multipart(capture, parts):
     capture.uploaded_at = timezone.now()
     capture.save(update_fields=["uploaded_at"])
     queue_preview(capture)
+    queue_reconstruction(capture)
     return capture
 
 

@@ -128,13 +128,20 @@ else:
     }
 
 # --- Task queue (django-q2) -----------------------------------------------------------------
+# Gaussian splatting: the longest a reconstruction may run, its default length, and the cap on splats.
+RECONSTRUCTION_TIMEOUT = int(os.environ.get("ATLAS_RECONSTRUCTION_TIMEOUT", str(6 * 3600)))
+RECONSTRUCTION_DEFAULT_ITERATIONS = int(os.environ.get("ATLAS_RECONSTRUCTION_ITERATIONS", "3000"))
+RECONSTRUCTION_MAX_GAUSSIANS = int(os.environ.get("ATLAS_MAX_GAUSSIANS", "300000"))
+
+# The longest any job may run; every pipeline's own timeout is at most this.
+LONGEST_JOB = max(int(os.environ.get("ATLAS_TASK_TIMEOUT", "0")), RECONSTRUCTION_TIMEOUT)
 Q_CLUSTER = {
     "name": "atlas",
     "workers": int(os.environ.get("ATLAS_WORKERS", "2")),
     # Pipelines run for hours: the timeout bounds one job, and retry must be longer than it,
     # otherwise the broker hands a job that is still running to a second worker.
-    "timeout": int(os.environ.get("ATLAS_TASK_TIMEOUT", str(6 * 3600))),
-    "retry": int(os.environ.get("ATLAS_TASK_TIMEOUT", str(6 * 3600))) + 600,
+    "timeout": LONGEST_JOB,
+    "retry": LONGEST_JOB + 600,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,

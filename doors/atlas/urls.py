@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from . import items, views
+from . import creation, items, views
 
 register_converter(items.RequestIdConverter, "atlas_request_id")
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("atlas/role", views.RoleListView.as_view(), name="atlas-roles"),
     path("atlas/version", views.VersionView.as_view(), name="atlas-version"),
     # §4 items: `detail`, `download` and `my` are fixed words, `type` is one of five, so no route swallows another.
+    path("atlas/item/gs3d", creation.Gs3dView.as_view(), name="atlas-item-gs3d"),
     path("atlas/item/detail/my/<atlas_request_id:requestId>", items.MyItemDetailView.as_view(),
          name="atlas-my-item-detail"),
     path("atlas/item/detail/<atlas_request_id:requestId>", items.ItemDetailView.as_view(), name="atlas-item-detail"),

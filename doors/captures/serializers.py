@@ -260,7 +260,7 @@ def share_url(request, capture):
 def capture_output(request, capture, time_zone=False):
     """The seed's CaptureOutput for one capture."""
     state = capture.state
-    item = capture.latest_item if state in (Capture.State.PROCESSING, Capture.State.FAILED) else None
+    item = capture.status_item if state in (Capture.State.PROCESSING, Capture.State.FAILED) else None
     failed = state == Capture.State.FAILED
     description = None
     if failed:

@@ -119,7 +119,7 @@ def uploaded_capture(api, auth, data, **extra):
 def processed(api, auth, data, **extra):
     """A capture uploaded in parts, with its queued preview job run as the worker would."""
     capture = uploaded_capture(api, auth, data, **extra)
-    run_item(str(capture.items.get().pk))
+    run_item(str(capture.items.get(pipeline="preview").pk))
     capture.refresh_from_db()
     return capture
 
@@ -179,8 +179,11 @@ def test_the_seed_workflow_uploads_a_real_video_in_parts_and_previews_it(api, us
     assert set(body) == CAPTURE_KEYS
     assert body["eid"] == eid and body["state"] == "UPLOADED" and body["uploaded"] is not None
     assert body["preview_urls"] == {} and body["preview_url"] is None
-    item = Item.objects.get(capture=capture)
-    assert (item.pipeline, item.status) == ("preview", Item.Status.QUEUED)
+    # Every upload gets its preview, and a capture is reconstructed once uploaded.
+    items = {item.pipeline: item for item in Item.objects.filter(capture=capture)}
+    assert {pipeline: item.status for pipeline, item in items.items()} == {
+        "preview": Item.Status.QUEUED, "gaussian-splatting": Item.Status.QUEUED}
+    item = items["preview"]
 
     assert run_item(str(item.pk)) == "done"
     capture.refresh_from_db()
@@ -189,7 +192,8 @@ def test_the_seed_workflow_uploads_a_real_video_in_parts_and_previews_it(api, us
     assert not UploadPart.objects.filter(capture=capture).exists()
 
     body = get_capture(api, auth, eid)
-    assert body["state"] == "FINISHED" and body["error_reason"] is None and body["state_description"] is None
+    # The preview is ready while the reconstruction waits its turn.
+    assert body["state"] == "UPLOADED" and body["error_reason"] is None and body["state_description"] is None
     thumbnail_url, gif_url = body["preview_urls"]["thumbnail"], body["preview_urls"]["gif"]
     assert set(body["preview_urls"]) == {"thumbnail", "gif"}
     assert body["preview_url"] == thumbnail_url and body["gif_url"] == gif_url
@@ -231,14 +235,14 @@ def test_a_bulk_images_zip_with_nested_folders_previews(api, auth, small_chunks)
     assert capture.input_data_format == "bulk-images" and capture.num_parts > 1
     assert capture.media_info == {"kind": "images", "image_count": 6}  # the .txt was left out
     body = get_capture(api, auth, capture.eid)
-    assert body["state"] == "FINISHED" and set(body["preview_urls"]) == {"thumbnail", "gif"}
+    assert body["state"] == "UPLOADED" and set(body["preview_urls"]) == {"thumbnail", "gif"}
     response, jpeg = download(api, body["preview_url"], **auth)
     assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
 
 
 def test_a_file_that_is_not_a_video_fails_its_preview_with_a_readable_reason(api, auth, small_chunks):
     capture = processed(api, auth, b"These are meeting notes, not a video.\n" * 4000, input_data_format="video")
-    item = capture.items.get()
+    item = capture.items.get(pipeline="preview")
     assert item.status == Item.Status.FAILED and item.failure_reason
     body = get_capture(api, auth, capture.eid)
     assert body["state"] == "FAILED"
@@ -340,7 +344,7 @@ def test_parts_cannot_change_once_the_capture_is_uploaded(api, auth, video, smal
     assert response.status_code == 409 and response.json() == {"detail": "This capture is already uploaded."}
     again = complete(api, auth, eid, etags)
     assert again.status_code == 409
-    assert Item.objects.count() == 1
+    assert Item.objects.count() == 2  # the preview and the reconstruction, queued once
 
 
 def test_a_new_bytesize_replans_an_untouched_upload_but_not_a_started_one(api, auth, video, small_chunks):
@@ -505,7 +509,7 @@ def test_a_rename_renames_the_capture_and_its_items(api, auth, video, small_chun
     response = api.put(f"/api/v1/captures/{capture.eid}", {"name": "Dancer, take 2"}, format="json", **auth)
     assert response.status_code == 200
     assert set(response.json()) == CAPTURE_KEYS and response.json()["name"] == "Dancer, take 2"
-    assert capture.items.get().name == "Dancer, take 2"
+    assert {item.name for item in capture.items.all()} == {"Dancer, take 2"}
     response = api.put(f"/api/v1/captures/{capture.eid}", {}, format="json", **auth)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
 
@@ -652,7 +656,7 @@ def test_another_account_sees_only_403_or_404_on_every_route(api, auth, other_us
     assert seen == {403}
     capture.refresh_from_db()
     assert capture.name == "Private dance" and not capture.is_public
-    assert Item.objects.filter(capture=capture).count() == 1
+    assert Item.objects.filter(capture=capture).count() == 2
     assert api.get("/api/v1/captures", **intruder).json() == []
 
 

@@ -23,6 +23,8 @@ PARAMETERS = ("means", "log_scales", "quaternions", "opacity_logits", "sh_dc", "
 
 
 class GaussianModel:
+    """N Gaussians as six trainable tensors (see the module docstring); `max_sh_degree` follows sh_rest."""
+
     def __init__(self, means, log_scales, quaternions, opacity_logits, sh_dc, sh_rest, *, active_sh_degree=0):
         for name, value in zip(PARAMETERS, (means, log_scales, quaternions, opacity_logits, sh_dc, sh_rest),
                                strict=True):
@@ -35,9 +37,10 @@ class GaussianModel:
     @classmethod
     def from_points(cls, points, colors, *, sh_degree=3, opacity=0.1, device=None, dtype=torch.float32):
         """Isotropic Gaussians at `points` (N, 3) with RGB `colors` (N, 3) in [0, 1], as the reference
-        initialises from SfM: scale = RMS distance to the 3 nearest other points, opacity 0.1."""
-        points = torch.as_tensor(np.asarray(points), dtype=dtype, device=device).reshape(-1, 3)
-        colors = torch.as_tensor(np.asarray(colors), dtype=dtype, device=device).reshape(-1, 3)
+        initialises from SfM: scale = RMS distance to the 3 nearest other points, opacity 0.1.
+        Arrays or tensors; a lone point gets scale 1."""
+        points = torch.as_tensor(points, dtype=dtype, device=device).reshape(-1, 3)
+        colors = torch.as_tensor(colors, dtype=dtype, device=device).reshape(-1, 3)
         n = len(points)
         log_scales = (0.5 * torch.log(mean_sq_neighbour_distance(points).clamp(min=1e-7)))[:, None].repeat(1, 3)
         quaternions = torch.zeros(n, 4, dtype=dtype, device=device)
@@ -161,6 +164,7 @@ def mean_sq_neighbour_distance(points, k=3, chunk_bytes=1 << 26):
     result = []
     for start in range(0, n, rows):
         block = torch.cdist(points[start:start + rows], points).square()
-        block[torch.arange(len(block)), torch.arange(start, start + len(block))] = float("inf")  # not itself
+        diagonal = torch.arange(len(block), device=points.device)
+        block[diagonal, diagonal + start] = float("inf")  # not itself
         result.append(block.topk(k, dim=1, largest=False).values.mean(1))
     return torch.cat(result)

@@ -1,31 +1,36 @@
-"""A differentiable Gaussian-splat rasteriser in plain torch (CPU or CUDA, whichever device the tensors are on).
+"""A differentiable Gaussian-splat rasteriser in plain torch, on whichever device its tensors are (CPU or CUDA).
 
-It follows the reference 3D Gaussian splatting renderer (Kerbl et al. 2023) step by step:
+It follows the reference 3D Gaussian splatting renderer (Kerbl et al. 2023, graphdeco-inria's
+diff-gaussian-rasterization):
 
-- projection: the 3D covariance R S S^T R^T is carried to the image with the EWA approximation
-  (Jacobian of the perspective projection at the Gaussian's centre, with the reference's 1.3 x field
-  of view clamp), then dilated by 0.3 px^2 as a low-pass filter; the footprint radius is 3 sigma of the
-  major axis;
-- colour: real spherical harmonics up to degree 3 with the reference's constants, evaluated towards
-  the camera centre, plus 0.5 and clamped at 0;
-- compositing: front to back in depth order, alpha = min(0.99, opacity * G), fragments with
-  alpha < 1/255 skipped, and a pixel stops at the first fragment that would take its transmittance
-  below 1e-4 (that fragment is not blended).
+- projection: the 3D covariance R S S^T R^T is carried to the image with the EWA approximation (the
+  Jacobian of the perspective projection at the Gaussian's centre, x/z and y/z clamped to 1.3 times the
+  field of view on each side of the principal point), then dilated by 0.3 px^2 as a low-pass filter;
+  Gaussians closer than `near` are culled;
+- colour: real spherical harmonics up to degree 3 with the reference's constants and signs, evaluated
+  along the ray from the camera centre, plus 0.5 and clamped at 0;
+- compositing: front to back in depth order, alpha = min(0.99, opacity * exp(-d^T conic d / 2));
+  fragments with alpha < 1/255 are skipped, and a pixel stops at the first fragment that would take
+  its transmittance below 1e-4 (that fragment is not blended). Fragments are drawn within 3 sigma
+  (Mahalanobis distance 3); the reference's square box of side 6 sigma of the major axis also lets
+  through its corners, where alpha < 0.011 * opacity.
 
-Conventions: the camera is `scene.Camera` (OpenCV world_to_camera, pixel intrinsics). Pixel (u, v) of
-the image is the square [u, u+1) x [v, v+1) and is sampled at its centre (u + 0.5, v + 0.5), the
-convention in which a centred principal point is cx = width / 2 (COLMAP's). Quaternions are (w, x, y, z).
+Conventions: the camera is `scene.Camera` (OpenCV world_to_camera, pixel intrinsics). Pixel (u, v) is
+the square [u, u+1) x [v, v+1), sampled at its centre (u + 0.5, v + 0.5): the convention in which a
+centred principal point is cx = width / 2 (COLMAP's). Quaternions are (w, x, y, z).
 
 How it is vectorised, and why not in 16x16 tiles: a CUDA rasteriser gives each tile a thread block and
-lets threads skip the pixels a Gaussian does not reach. Dense tensor ops cannot skip, so a tile of
-side t costs t^2 evaluations for every Gaussian touching it, most of them wasted on the small
-Gaussians a trained scene is made of. Instead every Gaussian is expanded into its own fragments (one
-per pixel of its 3-sigma box), fragments too faint to matter are dropped, the rest are grouped by
-pixel with one stable sort (fragments are generated in depth order, so each pixel's list comes out
-sorted front to back), and transmittance is an exclusive cumulative sum of log(1 - alpha) within each
-pixel's run. The image is cut into bands of whole rows so that no band holds more than `max_pairs`
-fragments; with several bands and gradients on, each band is checkpointed (recomputed in backward)
-so memory stays bounded by one band however many Gaussians there are.
+lets its threads skip the pixels a Gaussian does not reach. Dense tensor ops cannot skip, so a tile of
+side t would cost t^2 evaluations for every Gaussian touching it, most of them wasted on the small
+Gaussians a trained scene is made of. Instead each Gaussian is expanded into its own fragments, one
+per pixel of the bounding box of its drawable ellipse; fragments that cannot be blended are dropped;
+the rest are grouped by pixel with one stable sort (they are generated in depth order, so each
+pixel's run comes out front to back); transmittance is the exclusive cumulative sum of log(1 - alpha)
+along each run. A first pass without gradients finds the fragments that are blended (including the
+transmittance cut-off), a second pass computes only those, with autograd. The image is cut into
+bands of whole rows holding about `max_pairs` box fragments each; with several bands and gradients
+on, each band is checkpointed (recomputed in backward), so memory is bounded by one band however many
+Gaussians there are.
 """
 
 import math

@@ -1,0 +1,182 @@
+"""From a video, a set of photos or a posed dataset to Gaussian splats and everything shown with them.
+
+Stages, reported as report(stage, done, total): "frames" (sharpest frames / prepared photos),
+"poses" (structure-from-motion; skipped for datasets that come with poses), "training" (3D Gaussian
+splatting, i of N iterations) and "export" (files). Runs the same on the CPU and on CUDA; CUDA is
+only touched once training starts, never at import.
+"""
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import splat_io
+from .datasets import load_image_set, load_llff, load_nerf_synthetic
+from .errors import ReconstructionError
+from .frames import HD_LONG_SIDE, extract_frames, prepare_images
+from .gaussians import orbit_cameras, render_image, train, write_video
+from .sfm import run_sfm
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v"}
+# Training resolution (long side): the CPU rasteriser is the bottleneck, so CPU runs train smaller.
+TRAIN_SIZE_CPU = 480
+TRAIN_SIZE_CUDA = 1280
+ORBIT_FRAMES = 90
+SNAPSHOT_ORBIT_FRAMES = 36
+
+
+def iterations_for_epochs(epochs):
+    """Seed 000's `Epoch` (1-100) as iterations: 300 each, so Epoch 100 is the reference's 30,000-iteration
+    schedule and Epoch 10 a 3,000-iteration run."""
+    return 300 * int(epochs)
+
+
+@dataclass
+class Reconstruction:
+    """What `reconstruct` made, file paths under its output folder, plus what it measured."""
+
+    ply: Path
+    splat: Path
+    point_cloud: Path
+    video: Path
+    thumbnail: Path
+    cameras: Path
+    snapshots: dict = field(default_factory=dict)  # iteration -> {"splat_cloud": Path, ...}
+    frames: int = 0
+    registered: int = 0
+    num_gaussians: int = 0
+    max_gaussians: int = 0
+    cap_hit: bool = False
+    seconds: dict = field(default_factory=dict)  # stage -> seconds
+    device: str = "cpu"
+
+
+def _nothing(stage, done, total):
+    pass
+
+
+def load_source(source, work_dir, *, frame_count=100, frame_size=HD_LONG_SIDE, train_size=None, report=_nothing):
+    """Cameras and training images for `source`: a video, a folder or zip of photos, or a posed dataset
+    (NeRF-synthetic `transforms_train.json`, LLFF `poses_bounds.npy`). Returns (scene, images, frame count)."""
+    source, work_dir = Path(source), Path(work_dir)
+    if source.is_dir() and (source / "transforms_train.json").exists():
+        scene, images = load_nerf_synthetic(source, size=train_size)
+        return scene, images, len(images)
+    if source.is_dir() and (source / "poses_bounds.npy").exists():
+        scene, images, _ = load_llff(source, size=train_size)
+        return scene, images, len(images)
+    frames_dir = work_dir / "frames"
+    if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
+        frames = extract_frames(source, frames_dir, target_count=frame_count, max_size=frame_size, report=report)
+        kind = "video"
+    else:
+        frames = prepare_images(source, frames_dir, max_size=frame_size, report=report)
+        kind = "photos"
+    scene = run_sfm(frames_dir, work_dir / "sfm", kind=kind, report=report)
+    images = load_image_set([camera.image_path for camera in scene.cameras], size=train_size)
+    scene.cameras = [camera.scaled(image.shape[1], image.shape[0]) for camera, image in zip(scene.cameras, images,
+                                                                                              strict=True)]
+    return scene, images, len(frames)
+
+
+def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapshot_outputs=("splat_cloud",),
+                max_gaussians=200_000, frame_count=100, frame_size=HD_LONG_SIDE, train_size=None, device=None,
+                report=None, seed=0) -> Reconstruction:
+    """Runs every stage on `source` and writes the results into `out_dir`.
+
+    save_iterations: iterations at which snapshots are written, each with the outputs named in
+    snapshot_outputs ("splat_cloud": the splats as .ply, "point_cloud": their centres as a coloured
+    point cloud, "video": a short orbit).
+    """
+    report = report or _nothing
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = out_dir / "work"
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    train_size = train_size or (TRAIN_SIZE_CUDA if device.type == "cuda" else TRAIN_SIZE_CPU)
+    seconds, started = {}, time.monotonic()
+
+    scene, images, frame_total = load_source(source, work_dir, frame_count=frame_count, frame_size=frame_size,
+                                             train_size=train_size, report=report)
+    seconds["frames+poses"] = time.monotonic() - started
+    if len(scene.cameras) < 3:
+        raise ReconstructionError("Fewer than 3 views could be placed in 3D; there is nothing to reconstruct. "
+                                  "Film more slowly, all around the object.")
+
+    snapshots = {}
+
+    def snapshot(iteration, model):
+        snapshots[iteration] = _write_snapshot(model, scene, out_dir / "snapshots" / str(iteration),
+                                               snapshot_outputs)
+
+    stage_started = time.monotonic()
+    result = train(scene, images, iterations=iterations, save_iterations=save_iterations,
+                   max_gaussians=max_gaussians, report=report, seed=seed, device=device, on_snapshot=snapshot)
+    seconds["training"] = time.monotonic() - stage_started
+
+    stage_started = time.monotonic()
+    report("export", 0, 4)
+    arrays = result.model.to_arrays()
+    ply, splat = out_dir / "splats.ply", out_dir / "splats.splat"
+    splat_io.write_ply(ply, arrays)
+    splat_io.write_splat(splat, arrays)
+    point_cloud = out_dir / "point_cloud.ply"
+    if len(scene.points):
+        splat_io.write_point_cloud_ply(point_cloud, scene.points, scene.colors)
+    else:
+        splat_io.write_point_cloud_ply(point_cloud, arrays.means, arrays.colors)
+    report("export", 1, 4)
+    video, thumbnail = out_dir / "orbit.mp4", out_dir / "thumbnail.jpg"
+    frames = _orbit_frames(result.model, scene, ORBIT_FRAMES)
+    write_video(frames, video, fps=30)
+    _save_jpeg(frames[0], thumbnail)
+    report("export", 3, 4)
+    cameras = out_dir / "cameras.json"
+    cameras.write_text(json.dumps(camera_records(scene.cameras)))
+    report("export", 4, 4)
+    seconds["export"] = time.monotonic() - stage_started
+    shutil.rmtree(work_dir, ignore_errors=True)
+
+    return Reconstruction(
+        ply=ply, splat=splat, point_cloud=point_cloud, video=video, thumbnail=thumbnail, cameras=cameras,
+        snapshots=snapshots, frames=frame_total, registered=len(scene.cameras), num_gaussians=result.num_gaussians,
+        max_gaussians=max_gaussians, cap_hit=result.cap_hit, seconds=seconds, device=str(device),
+    )
+
+
+def camera_records(cameras):
+    """Cameras as the share metadata lists them: camera-to-world 4x4 (OpenCV axes) flattened row-major."""
+    return [{"name": c.name, "matrix": [float(v) for v in c.camera_to_world.reshape(-1)], "width": c.width,
+             "height": c.height, "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy} for c in cameras]
+
+
+def _orbit_frames(model, scene, count):
+    first = scene.cameras[0]
+    return [render_image(model, camera, (1.0, 1.0, 1.0))
+            for camera in orbit_cameras(scene, count, width=first.width, height=first.height)]
+
+
+def _save_jpeg(frame, path):
+    from PIL import Image
+
+    Image.fromarray(frame).save(path, quality=90)
+
+
+def _write_snapshot(model, scene, folder, outputs):
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = model.to_arrays()
+    written = {}
+    if "splat_cloud" in outputs:
+        written["splat_cloud"] = folder / "splats.ply"
+        splat_io.write_ply(written["splat_cloud"], arrays)
+    if "point_cloud" in outputs:
+        written["point_cloud"] = folder / "point_cloud.ply"
+        splat_io.write_point_cloud_ply(written["point_cloud"], arrays.means, arrays.colors)
+    if "video" in outputs:
+        written["video"] = folder / "orbit.mp4"
+        write_video(_orbit_frames(model, scene, SNAPSHOT_ORBIT_FRAMES), written["video"], fps=12)
+    return written

@@ -1,0 +1,34 @@
+"""Seed 000 §3: requests to create a 3D model. Each route arrives with the pipeline it runs."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from captures import services as captures
+from doors.base import AtlasView
+
+
+class Gs3dRequestSerializer(serializers.Serializer):
+    itemName = serializers.CharField(max_length=200)
+    Epoch = serializers.IntegerField(min_value=1, max_value=100,
+                                     help_text="Training length: 300 iterations per epoch (100 = 30,000).")
+    Payload = serializers.FileField(help_text="mp4, FHD or lower, 300 MB or lower, 180 s or less.")
+
+
+class RequestIdSerializer(serializers.Serializer):
+    requestId = serializers.UUIDField()
+
+
+@extend_schema(tags=["atlas: items"], request={"multipart/form-data": Gs3dRequestSerializer},
+               responses={201: RequestIdSerializer})
+class Gs3dView(AtlasView):
+    """A 3D model (.ply) by Gaussian splatting from a phone video."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        data = self.validated(Gs3dRequestSerializer)
+        item = captures.request_gaussian_splatting(owner=request.user, name=data["itemName"], epochs=data["Epoch"],
+                                                   uploaded_file=data["Payload"])
+        return Response({"requestId": str(item.pk)}, status=201)
