@@ -18,6 +18,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 VERSION = "0.1.0"
 
+# OpenMP's busy-waiting threads make torch several times slower on a loaded machine (workers share
+# cores); passive waiting costs nothing when the cores are free. Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def env_bool(name, default=False):
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
