@@ -25,6 +25,8 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v"}
 # Training resolution (long side): the CPU rasteriser is the bottleneck, so CPU runs train smaller.
 TRAIN_SIZE_CPU = 480
 TRAIN_SIZE_CUDA = 1280
+# Posed datasets have no point cloud: training starts from this many random points.
+STARTING_POINTS = 20_000
 ORBIT_FRAMES = 90
 SNAPSHOT_ORBIT_FRAMES = 36
 
@@ -64,10 +66,10 @@ def load_source(source, work_dir, *, frame_count=100, frame_size=HD_LONG_SIDE, t
     (NeRF-synthetic `transforms_train.json`, LLFF `poses_bounds.npy`). Returns (scene, images, frame count)."""
     source, work_dir = Path(source), Path(work_dir)
     if source.is_dir() and (source / "transforms_train.json").exists():
-        scene, images = load_nerf_synthetic(source, size=train_size)
+        scene, images = load_nerf_synthetic(source, size=train_size, num_points=STARTING_POINTS)
         return scene, images, len(images)
     if source.is_dir() and (source / "poses_bounds.npy").exists():
-        scene, images, _ = load_llff(source, size=train_size)
+        scene, images, _ = load_llff(source, size=train_size, num_points=STARTING_POINTS)
         return scene, images, len(images)
     frames_dir = work_dir / "frames"
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:

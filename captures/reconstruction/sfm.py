@@ -43,6 +43,7 @@ SEQUENTIAL_OVERLAP = 10
 # each call costs about 0.2 s of set-up, hence no smaller chunks.
 MIN_EXTRACTION_CHUNK = 4
 DEFAULT_MAX_IMAGE_SIZE = 1600
+SMALL_IMAGE_SIDE = 640
 
 
 def run_sfm(image_dir, work_dir, *, kind: str = "video", sequential: bool | None = None,
@@ -154,6 +155,10 @@ def _extract_features(database: Path, image_dir: Path, names: list[str], camera_
     extraction = pycolmap.FeatureExtractionOptions()
     extraction.max_image_size = max_image_size
     extraction.num_threads = num_threads
+    if max(_size(image_dir / names[0])) < SMALL_IMAGE_SIDE:
+        # Small pictures (a low-resolution video) give SIFT too few keypoints; starting one octave
+        # finer (the image doubled) finds the detail that is there.
+        extraction.sift.first_octave = -1
     chunk = max(MIN_EXTRACTION_CHUNK, math.ceil(len(names) / 20))
     camera_id = -1
     for start in range(0, len(names), chunk):
