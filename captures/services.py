@@ -7,6 +7,7 @@ import hashlib
 import math
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -36,8 +37,6 @@ def capture_for(user, eid):
 
 
 def _is_uuid(value):
-    import uuid
-
     try:
         uuid.UUID(str(value))
         return True
