@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test install admin migrate clean
+.PHONY: run test install admin migrate clean bench
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: migrate
 
 test: install
 	@$(PY) -m pytest
+
+bench: install
+	@$(PY) -m bench
 
 admin: migrate
 	@$(PY) manage.py createsuperuser

@@ -9,13 +9,14 @@ from PIL import Image
 from captures.reconstruction.alignment import align_cameras, center_errors, rotation_errors_degrees
 from captures.reconstruction.datasets import held_out_ids, load_image_set, load_llff, load_nerf_synthetic
 from captures.reconstruction.errors import ReconstructionError
-from captures.reconstruction.frames import prepare_images
+from captures.reconstruction.frames import extract_frames, prepare_images
 from captures.reconstruction.scene import Camera
 from captures.reconstruction.sfm import run_sfm
 from tests.conftest import SHARED_DATA
 
 MILK = SHARED_DATA / "multiview_milk"
 LEGO = SHARED_DATA / "nerf_lego_subset"
+CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
 needs_milk = pytest.mark.skipif(not (MILK / "poses_bounds.npy").is_file(), reason=f"real test data not at {MILK}")
 needs_lego = pytest.mark.skipif(not (LEGO / "transforms_train.json").is_file(), reason=f"real test data not at {LEGO}")
 
@@ -88,6 +89,31 @@ def test_sfm_places_real_photos_where_the_given_poses_put_them(tmp_path):
     assert np.median(distances) < 0.05 * spread
     # Same focal length as the dataset's (904.6 px at 1140 wide), give or take undistortion's rescaling.
     assert scene.cameras[0].fx == pytest.approx(904.64 * 760 / 1140, rel=0.1)
+
+
+@pytest.mark.skipif(not CHAIR.is_file(), reason=f"real test video not found at {CHAIR}")
+def test_sfm_places_most_frames_of_a_low_resolution_phone_video(tmp_path):
+    # 43.5 s walking around an armchair, 136x240: COLMAP's default settings place 2 of these 100 frames.
+    frames = extract_frames(CHAIR, tmp_path / "frames", target_count=100)  # the pipeline's default count
+
+    scene = run_sfm(tmp_path / "frames", tmp_path / "work", kind="video")
+
+    assert len(scene.cameras) >= 0.7 * len(frames)
+    assert len(scene.points) > 500
+    for camera in scene.cameras:  # undistorted from the frames as given, not from enlarged copies
+        with Image.open(camera.image_path) as image:
+            assert image.size == (camera.width, camera.height) and max(image.size) <= 240
+    # One consistent model: the point the cameras' optical axes pass closest to (the chair's middle) is in
+    # front of every camera and inside nearly every picture, near the middle for most (a few close-ups
+    # show one side of the chair, its middle just out of the picture).
+    chair = _closest_point_to_optical_axes(scene.cameras)
+    seen, offsets = [], []
+    for camera in scene.cameras:
+        u, v, depth = _project(camera, chair)
+        assert depth[0] > 0
+        seen.append(_inside(camera, u, v, depth)[0])
+        offsets.append(max(abs(u[0] / camera.width - 0.5), abs(v[0] / camera.height - 0.5)))
+    assert np.mean(seen) > 0.9 and np.median(offsets) < 0.25
 
 
 def test_sfm_refuses_pictures_that_share_nothing_with_a_reason(tmp_path):
