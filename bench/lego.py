@@ -85,5 +85,6 @@ def run(quick: bool = False) -> Result:
     ]
     met = mean_psnr >= TARGET_DB and total <= TARGET_SECONDS
     result.summary = (f"lego held-out PSNR {mean_psnr:.2f} dB in {total:.0f} s (target >= {TARGET_DB:.0f} dB within "
-                      f"{TARGET_SECONDS:.0f} s): {'MET' if met else 'NOT MET'}")
+                      f"{TARGET_SECONDS:.0f} s): {'MET' if met else 'NOT MET'}"
+                      + (f" (quick run: {iterations} iterations)" if quick else ""))
     return result

@@ -3,13 +3,14 @@ as in training) and the backward pass, at 100x100 and 400x400, with 10k and 100k
 number of torch threads from 1 to the machine's cores.
 
 The Gaussians stand in for a trained object: centres on a unit sphere (surfaces are what training
-converges to), isotropic, sized by the distance to their nearest neighbours as training starts them,
-opacity 0.8, random degree-3 SH colours; the camera is 4 units away with the lego camera's field of view
-(focal 1.39 x width), so the sphere covers about half the image.
+converges to), isotropic, as wide as training would start them (see sphere_model), opacity 0.8, random
+degree-3 SH colours; the camera is 4 units away with the lego camera's field of view (focal 1.39 x
+width), so the sphere covers about half the image.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -18,10 +19,11 @@ import numpy as np
 import torch
 
 from captures.reconstruction.gaussians import GaussianModel, render
+from captures.reconstruction.gaussians.rasterize import SH_C0
 from captures.reconstruction.gaussians.render import look_at
 from captures.reconstruction.scene import Camera
 
-from .report import Result, Stopwatch
+from .report import Result, Stopwatch, load_average
 
 SIZES = (100, 400)
 COUNTS = (10_000, 100_000)
@@ -43,14 +45,25 @@ def thread_counts() -> list[int]:
 
 
 def sphere_model(count: int, seed: int = 0) -> GaussianModel:
+    """`count` Gaussians at random on the unit sphere, each as wide as three quarters of their mean spacing
+    there (sqrt(4 pi / count)): what GaussianModel.from_points gives such points, without its neighbour
+    search, which costs more than the measurements themselves at 100k points."""
     rng = np.random.default_rng(seed)
     points = rng.normal(size=(count, 3))
     points /= np.linalg.norm(points, axis=1, keepdims=True)
-    model = GaussianModel.from_points(points, rng.uniform(0, 1, (count, 3)), sh_degree=3, opacity=OPACITY)
-    with torch.no_grad():
-        model.sh_rest.copy_(torch.as_tensor(rng.normal(0, 0.1, model.sh_rest.shape), dtype=torch.float32))
-    model.active_sh_degree = 3
-    return model
+    log_scale = math.log(0.75 * math.sqrt(4 * math.pi / count))
+    quaternions = np.zeros((count, 4))
+    quaternions[:, 0] = 1
+    colours = rng.uniform(0, 1, (count, 3))
+    return GaussianModel(
+        torch.as_tensor(points, dtype=torch.float32),
+        torch.full((count, 3), log_scale),
+        torch.as_tensor(quaternions, dtype=torch.float32),
+        torch.full((count,), math.log(OPACITY / (1 - OPACITY))),
+        torch.as_tensor((colours - 0.5) / SH_C0, dtype=torch.float32)[:, None, :],
+        torch.as_tensor(rng.normal(0, 0.1, (count, 15, 3)), dtype=torch.float32),
+        active_sh_degree=3,
+    )
 
 
 def camera(size: int) -> Camera:
@@ -88,6 +101,7 @@ def run(quick: bool = False) -> Result:
     clock = Stopwatch()
     repeats = QUICK_REPEATS if quick else REPEATS
     threads = thread_counts()
+    busy = load_average()
     before = torch.get_num_threads()
     try:
         for count in COUNTS:
@@ -109,9 +123,13 @@ def run(quick: bool = False) -> Result:
     finally:
         torch.set_num_threads(before)
     result.notes += [
-        f"median of {repeats} runs after a warm-up (fewer when a configuration passes {TIME_LIMIT_S:.0f} s); "
+        f"median of {repeats} run{'s' if repeats > 1 else ''} after a warm-up (fewer when a configuration "
+        f"passes {TIME_LIMIT_S:.0f} s); "
         f"{clock.total:.0f} s in all.",
         "Gaussians on a unit sphere seen from 4 units with the lego camera's field of view; 'visible' counts "
         "those whose footprint reaches the image.",
     ]
+    if busy > threads[-1] - 0.5:
+        result.notes.append(f"the machine was busy with other work when this started (load average {busy:.1f} on "
+                            f"{threads[-1]} cores): more threads than free cores measure contention, not scaling.")
     return result
