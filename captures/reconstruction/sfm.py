@@ -7,9 +7,11 @@ and radiance-field steps assume.
 Small pictures (a low-resolution video, long side under SMALL_IMAGE_SIDE) give a few hundred SIFT
 features with COLMAP's defaults, which are set for megapixel photos, and most frames then fail to
 register. For them, features are found with a lower SIFT peak threshold on copies enlarged to
-ENLARGED_SIDE with a Lanczos filter, their positions are scaled back to the pictures' own pixels, and
-the inlier counts asked of matches and registrations are lowered to suit the smaller number of
-features. Everything after feature extraction works on the pictures as given.
+ENLARGED_SIDE with a Lanczos filter, and their positions scaled back to the pictures' own pixels;
+matching keeps less distinctive matches and leaves it to geometric verification to sort them; the
+inlier counts asked of pairs and registrations are lowered to suit the smaller number of features;
+and pictures placed from too few points are left out of the model. Everything after feature
+extraction works on the pictures as given.
 
 Conventions of the returned Scene (those of scene.py): `world_to_camera` is COLMAP's
 ``cam_from_world``, which is already OpenCV's camera frame (x right, y down, z forward). The world
@@ -51,22 +53,30 @@ SEQUENTIAL_OVERLAP = 10
 MIN_EXTRACTION_CHUNK = 4
 DEFAULT_MAX_IMAGE_SIZE = 1600
 # Pictures with a long side under SMALL_IMAGE_SIDE get the small-picture settings below; those under
-# ENLARGED_SIDE are also enlarged to it for feature extraction. On a 136x240 phone video (an armchair,
-# 100 frames over 43 s) these settings register about 90 of 100 frames where COLMAP's defaults
-# register 2; enlarging to 640 instead of 480 registered fewer frames and took longer.
+# ENLARGED_SIDE are also enlarged to it for feature extraction. Measured on a real 136x240 phone video
+# (43.5 s walking around an armchair, fast in places): of 100 frames, COLMAP's defaults place 2 and
+# these settings 98; of 80, 120, 150 and 200 frames they place 76, 104, 149 and 200. Enlarging to
+# 640 instead of 480 placed fewer frames and took longer.
 SMALL_IMAGE_SIDE = 640
 ENLARGED_SIDE = 480
 # SIFT's peak threshold (COLMAP's default is 0.02 / 3 = 0.0067): lower keeps weaker extrema, about
-# a thousand per enlarged frame instead of three hundred on that video.
+# a thousand per enlarged frame of that video instead of three hundred.
 SMALL_PEAK_THRESHOLD = 0.002
-# Inlier counts for small pictures (COLMAP's defaults in brackets): a verified pair (15), a pair
-# considered by the mapper (15), the first pair (100), the first pair's triangulation angle in degrees
-# (16), and a newly registered picture (30).
+# Lowe's ratio test (COLMAP's default 0.8): small pictures' descriptors are less distinctive, and at
+# 0.8 too few true matches survive between frames of a fast part of a video to link them (120 frames:
+# 51 placed in the largest model, against 104 at 0.9).
+SMALL_MAX_RATIO = 0.9
+# The extra outliers that lets through make RANSAC run to its limit (COLMAP's default 10,000 trials)
+# on pairs that share nothing: capped, matching 120 frames takes 30 s instead of 160 s.
+SMALL_MAX_RANSAC_TRIALS = 1000
+# Inliers (COLMAP's defaults 15 and 30): for a pair to count as matched, and for a new picture to be
+# placed against the points already in the model.
 SMALL_MIN_PAIR_INLIERS = 10
-SMALL_INIT_MIN_INLIERS = 50
-SMALL_INIT_MIN_TRI_ANGLE = 8.0
 SMALL_ABS_POSE_MIN_INLIERS = 10
-
+# A picture the model placed but that sees fewer 3D points than this is dropped from it: with so few
+# points a pose can be far off (on that video such frames were turned 90 degrees or more from both
+# their neighbours in time).
+SMALL_MIN_IMAGE_POINTS = 20
 
 def run_sfm(image_dir, work_dir, *, kind: str = "video", sequential: bool | None = None,
             min_registered_share: float = 0.5, camera_model: str = "SIMPLE_RADIAL",
@@ -263,7 +273,9 @@ def _match(database: Path, sequential: bool, small: bool, num_threads: int, seed
     verification = pycolmap.TwoViewGeometryOptions()
     verification.ransac.random_seed = seed
     if small:
+        matching.sift.max_ratio = SMALL_MAX_RATIO
         verification.min_num_inliers = SMALL_MIN_PAIR_INLIERS
+        verification.ransac.max_num_trials = SMALL_MAX_RANSAC_TRIALS
     if sequential:
         pairing = pycolmap.SequentialPairingOptions()
         pairing.overlap = SEQUENTIAL_OVERLAP
@@ -289,20 +301,32 @@ def _map(database: Path, image_dir: Path, out_dir: Path, count: int, min_share: 
     options.min_model_size = min(options.min_model_size, max(3, count // 2))
     if small:
         options.min_num_matches = SMALL_MIN_PAIR_INLIERS
-        options.mapper.init_min_num_inliers = SMALL_INIT_MIN_INLIERS
-        options.mapper.init_min_tri_angle = SMALL_INIT_MIN_TRI_ANGLE
         options.mapper.abs_pose_min_num_inliers = SMALL_ABS_POSE_MIN_INLIERS
+        # Placing a picture from its 2D-2D matches alone, when it sees too few 3D points: with small
+        # pictures its minimal solver runs to the RANSAC limit again and again (a minute or more for
+        # 80 frames) and placed some frames the wrong way round.
+        options.structure_less_registration_fallback = False
     models = pycolmap.incremental_mapping(database, image_dir, out_dir, options=options,
                                           next_image_callback=progress.registered_one)
+    if small:
+        for model in models.values():
+            _drop_weak_images(model, SMALL_MIN_IMAGE_POINTS)
     best = max(models, key=lambda k: models[k].num_reg_images(), default=None)
     registered = models[best].num_reg_images() if best is not None else 0
     log.info("sfm: %d models, the largest registers %d of %d pictures", len(models), registered, count)
     if best is None or registered < max(2, math.ceil(min_share * count)):
         raise ReconstructionError(_too_few_registered(registered, count, kind))
     model_dir = out_dir / str(best)
-    if not (model_dir / "cameras.bin").exists():  # incremental_mapping writes model k to out_dir/k
-        models[best].write(model_dir)
+    model_dir.mkdir(exist_ok=True)  # incremental_mapping wrote model k to out_dir/k, before any drop
+    models[best].write(model_dir)
     return model_dir
+
+
+def _drop_weak_images(reconstruction: pycolmap.Reconstruction, min_points: int) -> None:
+    """De-registers the pictures of `reconstruction` that see fewer than `min_points` of its 3D points."""
+    for image in list(reconstruction.images.values()):
+        if image.has_pose and image.num_points3D < min_points:
+            reconstruction.deregister_frame(image.frame_id)
 
 
 def _too_few_registered(registered: int, count: int, kind: str) -> str:
