@@ -55,7 +55,7 @@ DEFAULT_MAX_IMAGE_SIZE = 1600
 # Pictures with a long side under SMALL_IMAGE_SIDE get the small-picture settings below; those under
 # ENLARGED_SIDE are also enlarged to it for feature extraction. Measured on a real 136x240 phone video
 # (43.5 s walking around an armchair, fast in places): of 100 frames, COLMAP's defaults place 2 and
-# these settings 98; of 80, 120, 150 and 200 frames they place 76, 104, 149 and 200. Enlarging to
+# these settings 98; of 80, 120, 150 and 200 frames they place 77, 101, 147 and 200. Enlarging to
 # 640 instead of 480 placed fewer frames and took longer.
 SMALL_IMAGE_SIDE = 640
 ENLARGED_SIDE = 480
@@ -64,10 +64,10 @@ ENLARGED_SIDE = 480
 SMALL_PEAK_THRESHOLD = 0.002
 # Lowe's ratio test (COLMAP's default 0.8): small pictures' descriptors are less distinctive, and at
 # 0.8 too few true matches survive between frames of a fast part of a video to link them (120 frames:
-# 51 placed in the largest model, against 104 at 0.9).
+# about 50 placed in the largest model, against over 100 at 0.9).
 SMALL_MAX_RATIO = 0.9
 # The extra outliers that lets through make RANSAC run to its limit (COLMAP's default 10,000 trials)
-# on pairs that share nothing: capped, matching 120 frames takes 30 s instead of 160 s.
+# on pairs that share nothing: capped, matching 120 frames takes about 30 s instead of 160 s.
 SMALL_MAX_RANSAC_TRIALS = 1000
 # Inliers (COLMAP's defaults 15 and 30): for a pair to count as matched, and for a new picture to be
 # placed against the points already in the model.
