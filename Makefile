@@ -12,7 +12,13 @@ $(VENV)/.installed: requirements.txt
 	@$(PY) -c "import django, rest_framework, allauth, django_q" || (echo "package install failed" && exit 1)
 	@touch $@
 
-install: $(VENV)/.installed
+# Front-end packages (Pico CSS, three.js, the splat viewer) come from npm; none are in the repository.
+node_modules/.installed: package.json package-lock.json
+	@echo "Installing front-end packages into node_modules ..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 migrate: install
 	@$(PY) manage.py migrate --noinput

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "roles",
     "captures",
     "gallery",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.dashboard",
             ],
         },
     },
@@ -274,7 +276,19 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.exists()]
+# Front-end packages come from npm (package.json, installed by `make run`/`make test`); only the
+# built files the pages load are published, under static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (prefix, NODE_MODULES / folder)
+    for prefix, folder in [
+        ("vendor/pico", "@picocss/pico/css"),
+        ("vendor/three", "three/build"),
+        ("vendor/three-addons/controls", "three/examples/jsm/controls"),
+        ("vendor/gaussian-splats-3d", "@mkkellogg/gaussian-splats-3d/build"),
+    ]
+    if (NODE_MODULES / folder).exists()
+]
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 STORAGES = {
     "default": (

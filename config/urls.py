@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("doors.faceid.urls")),
     path("", include("doors.studio.urls")),
     path("", include("doors.captures.urls")),
+    path("", include("dashboard.urls")),
 ]
 
 if settings.DEBUG:
