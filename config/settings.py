@@ -285,6 +285,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"] + [
         ("vendor/pico", "@picocss/pico/css"),
         ("vendor/three", "three/build"),
         ("vendor/three-addons/controls", "three/examples/jsm/controls"),
+        ("vendor/three-addons/loaders", "three/examples/jsm/loaders"),
+        ("vendor/three-addons/utils", "three/examples/jsm/utils"),  # GLTFLoader imports BufferGeometryUtils
         ("vendor/gaussian-splats-3d", "@mkkellogg/gaussian-splats-3d/build"),
     ]
     if (NODE_MODULES / folder).exists()
