@@ -46,6 +46,9 @@ class Capture(models.Model):
     media_info = models.JSONField(default=dict, blank=True, help_text="What probing the upload found.")
     client_metadata = models.JSONField(default=dict, blank=True,
                                        help_text="What the client said about the capture (frames, app version ...).")
+    reconstruction_parameters = models.JSONField(
+        default=dict, blank=True,
+        help_text="Chosen before upload (e.g. iterations); handed to the reconstruction once the upload completes.")
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)

@@ -128,7 +128,10 @@ def plan_parts(bytesize):
     return chunk, max(1, math.ceil(bytesize / chunk))
 
 
-def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata=None):
+def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata=None,
+                    reconstruction_parameters=None, original_filename=""):
+    """An empty capture waiting for its parts. `reconstruction_parameters` (e.g. {"iterations": 5000}) are kept
+    until the upload completes, then given to its reconstruction."""
     if bytesize <= 0:
         raise Invalid("bytesize must be the file's size in bytes, more than 0.")
     if bytesize > settings.UPLOAD_MAX_BYTES:
@@ -138,6 +141,7 @@ def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata
     return Capture.objects.create(
         owner=owner, name=name, bytesize=bytesize, chunk_size=chunk, num_parts=parts,
         input_data_format=input_data_format, client_metadata=client_metadata or {},
+        reconstruction_parameters=reconstruction_parameters or {}, original_filename=original_filename[:255],
     )
 
 
@@ -253,7 +257,7 @@ def complete_multipart(capture, parts):
     capture.uploaded_at = timezone.now()
     capture.save(update_fields=["uploaded_at"])
     queue_preview(capture)
-    queue_reconstruction(capture)
+    queue_reconstruction(capture, iterations=capture.reconstruction_parameters.get("iterations"))
     return capture
 
 

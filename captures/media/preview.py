@@ -6,25 +6,18 @@ are kept, so memory stays small whatever the length or resolution of the video.
 
 from __future__ import annotations
 
-import functools
-import logging
 import os
-import re
-import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageOps
 
+from .decode import fit_within, list_images, load_rgb, read_frames, sharpness, video_filter
 from .errors import MediaError
-from .probe import IMAGE_FORMATS, MediaInfo, ffmpeg_input_params, ffmpeg_url, probe
+from .probe import MediaInfo, probe
 
-log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 # Streaming decodes every frame; seeking decodes from the keyframe before each sample. Phone videos have
 # a keyframe every 1-10 s, so seeking only pays off once samples are this many frames apart.
 STREAM_MAX_FRAMES_PER_SAMPLE = 30
@@ -32,15 +25,6 @@ THUMBNAIL_WINDOW_S = 2.0  # the thumbnail is the sharpest frame of this stretch 
 THUMBNAIL_CANDIDATES = 8
 
 Report = Callable[[str, int, int], None]
-
-
-class _ReadFramesNoise(logging.Filter):
-    # imageio-ffmpeg warns whenever the output size differs from the source, which is the point here.
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("The frame size for reading")
-
-
-logging.getLogger("imageio_ffmpeg").addFilter(_ReadFramesNoise())
 
 
 def make_preview(source, out_dir, *, report: Report | None = None, thumbnail_size: int = 512, gif_width: int = 320,
@@ -100,35 +84,9 @@ class _Progress:
             self.report("preview", self.done, self.total)
 
 
-def list_images(folder: Path) -> list[Path]:
-    """The photos in `folder` in natural order (2.jpg before 10.jpg), hidden files left out."""
-    files = [p for p in folder.iterdir()
-             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
-    return sorted(files, key=_natural_key)
-
-
-def _natural_key(path: Path):
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", path.name)]
-
-
 def _evenly(count: int, n: int) -> list[int]:
     """n indices spread over range(count), each at the middle of its share."""
     return [min(count - 1, int((i + 0.5) * count / n)) for i in range(n)]
-
-
-def sharpness(rgb: np.ndarray) -> float:
-    """Variance of the Laplacian of the luminance: higher means more fine detail, i.e. less blur."""
-    gray = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if gray.shape[0] < 3 or gray.shape[1] < 3:
-        return 0.0
-    lap = 4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
-    return float(lap.var())
-
-
-def _fit(width: int, height: int, bound: int) -> tuple[int, int]:
-    """(width, height) scaled so the longest side is at most `bound`; never enlarged."""
-    scale = min(1.0, bound / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _gif_size(width: int, height: int, gif_width: int) -> tuple[int, int]:
@@ -138,29 +96,12 @@ def _gif_size(width: int, height: int, gif_width: int) -> tuple[int, int]:
 # Photos ------------------------------------------------------------------------------------------
 
 
-def _load_rgb(path: Path, least: int) -> Image.Image | None:
-    """The photo upright and on white where transparent; None if it cannot be read. JPEGs are decoded
-    straight at a reduced scale that keeps both sides at least `least` pixels."""
-    try:
-        with Image.open(path, formats=IMAGE_FORMATS) as im:
-            im.draft("RGB", (least, least))
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-                rgba = im.convert("RGBA")
-                im = Image.new("RGB", rgba.size, "white")
-                im.paste(rgba, mask=rgba.getchannel("A"))
-            return im.convert("RGB")
-    except Exception as exc:  # one bad photo must not sink the preview of the whole set
-        log.warning("preview: skipping unreadable image %s (%s)", path.name, exc)
-        return None
-
-
 def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, gif_width: int, gif_frames: int):
     n = min(gif_frames, len(images))
     progress.start(n)
     frames: list[Image.Image] = []
     for i, index in enumerate(_evenly(len(images), n)):
-        im = _load_rgb(images[index], gif_width)
+        im = load_rgb(images[index], gif_width)
         if im is None:
             continue
         # The first readable photo sets the GIF's shape; photos of another shape are letterboxed into it.
@@ -174,7 +115,7 @@ def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, g
     middle, half = len(images) // 2, THUMBNAIL_CANDIDATES // 2
     best, best_score = None, -1.0
     for path in images[max(0, middle - half): middle + half] or images:
-        im = _load_rgb(path, thumbnail_size)
+        im = load_rgb(path, thumbnail_size)
         if im is None:
             continue
         im.thumbnail((thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)
@@ -184,45 +125,6 @@ def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, g
 
 
 # Videos ------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _has_filters(*names: str) -> bool:
-    """Whether this ffmpeg build has these filters (zscale needs libzimg, which not every build links)."""
-    try:
-        out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-filters"], capture_output=True,
-                             timeout=30).stdout.decode("utf-8", "replace")
-    except (OSError, subprocess.SubprocessError):
-        return False
-    present = {line.split()[1] for line in out.splitlines() if len(line.split()) > 2}
-    return all(name in present for name in names)
-
-
-def _video_filter(info: MediaInfo, size: tuple[int, int], select: str = "") -> str:
-    parts = [f"select='{select}'"] if select else []
-    parts.append(f"scale={size[0]}:{size[1]}:flags=lanczos")
-    if info.hdr and _has_filters("zscale", "tonemap"):
-        # HLG/PQ phone video converted straight to 8-bit looks grey and washed out: tone-map it to SDR.
-        # Done after scaling, where it costs little.
-        parts.append("format=gbrpf32le,zscale=t=linear:npl=100,tonemap=hable:desat=0,zscale=t=bt709:p=bt709")
-    return ",".join(parts)
-
-
-def _read(path: Path, size: tuple[int, int], vf: str, *, before: list[str] = (), after: list[str] = ()):
-    """Yields frames as HxWx3 uint8 arrays. ffmpeg rotates by the display matrix before the filters run,
-    so `size` is in displayed orientation."""
-    gen = imageio_ffmpeg.read_frames(ffmpeg_url(path), input_params=[*ffmpeg_input_params(), *before],
-                                     output_params=["-vf", vf, "-fps_mode", "passthrough", *after])
-    try:
-        meta = next(gen)
-        width, height = meta["size"]
-        for raw in gen:
-            yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
-    except (OSError, RuntimeError) as exc:
-        raise MediaError("The video could not be decoded; the file is damaged or uses an unsupported codec. "
-                         "Upload it again, or export it as a standard H.264 .mp4.") from exc
-    finally:
-        gen.close()
 
 
 def _from_video(path: Path, info: MediaInfo, progress: _Progress, thumbnail_size: int, gif_width: int,
@@ -255,7 +157,7 @@ def _stream_samples(path: Path, info: MediaInfo, size, n: int, progress: _Progre
     step = max(1, info.frame_count // (2 * n))
     expected = max(1, -(-info.frame_count // step))
     picked: list[np.ndarray] = []
-    for frame in _read(path, size, _video_filter(info, size, rf"not(mod(n\,{step}))")):
+    for frame in read_frames(path, size, video_filter(info, size, rf"not(mod(n\,{step}))")):
         picked.append(np.array(frame))
         progress.step(len(picked) * n // expected)
     if len(picked) <= n:
@@ -266,7 +168,7 @@ def _stream_samples(path: Path, info: MediaInfo, size, n: int, progress: _Progre
 def _seek_samples(path: Path, info: MediaInfo, size, n: int, progress: _Progress) -> list[np.ndarray]:
     """One short ffmpeg run per sample, seeking to the middle of each of n equal stretches; a few run at
     once, since each spends most of its time decoding from the keyframe before its sample."""
-    vf = _video_filter(info, size)
+    vf = video_filter(info, size)
 
     # The container's duration can run past the last picture (a longer audio track): stay within the video.
     span = min(info.duration, info.frame_count / info.fps) if info.fps > 0 else info.duration
@@ -274,7 +176,7 @@ def _seek_samples(path: Path, info: MediaInfo, size, n: int, progress: _Progress
     def grab(i: int) -> np.ndarray | None:
         at = span * (i + 0.5) / n
         # Read to the end (one frame) so ffmpeg exits by itself instead of being stopped.
-        got = [np.array(f) for f in _read(path, size, vf, before=["-ss", f"{at:.3f}"], after=["-frames:v", "1"])]
+        got = [np.array(f) for f in read_frames(path, size, vf, before=["-ss", f"{at:.3f}"], after=["-frames:v", "1"])]
         return got[0] if got else None
 
     arrays: list[np.ndarray] = []
@@ -294,9 +196,9 @@ def _video_thumbnail(path: Path, info: MediaInfo, thumbnail_size: int) -> Image.
     window = min(THUMBNAIL_WINDOW_S, info.duration)
     start = max(0.0, info.duration / 2 - window / 2)
     step = max(1, round(window * info.fps / THUMBNAIL_CANDIDATES))
-    size = _fit(info.width, info.height, thumbnail_size)
+    size = fit_within(info.width, info.height, thumbnail_size)
     best, best_score = None, -1.0
-    frames = _read(path, size, _video_filter(info, size, rf"not(mod(n\,{step}))"),
+    frames = read_frames(path, size, video_filter(info, size, rf"not(mod(n\,{step}))"),
                    before=["-ss", f"{start:.3f}"], after=["-t", f"{max(window, 0.05):.3f}"])
     for frame in frames:
         score = sharpness(frame)

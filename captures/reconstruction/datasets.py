@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from captures.media.preview import list_images
+from captures.media.decode import list_images
 
 from .errors import ReconstructionError
 from .scene import Camera, Scene
@@ -40,7 +40,7 @@ def load_nerf_synthetic(directory, *, split_file: str = "transforms_train.json",
     """A NeRF-synthetic split: cameras, images composited on white (or black), and `num_points`
     random points in [-1.5, 1.5]^3 coloured mid-grey (the scene has no point cloud of its own).
 
-    size: long side of the returned images in pixels (None: as stored); intrinsics follow.
+    size: most pixels on the long side of the returned images (None: as stored); intrinsics follow.
     only_existing: skip frames whose image file is absent (a partial copy of a dataset), rather than
         raising ReconstructionError.
     """
@@ -128,7 +128,7 @@ def held_out_ids(directory) -> list[int]:
 
 def load_image_set(source, size: int | None = None) -> list[np.ndarray]:
     """Photos as float32 H x W x 3 arrays in [0, 1], upright (EXIF orientation applied), transparency on
-    white, long side `size` (None: as stored). `source` is a folder (natural order) or a list of paths
+    white, long side at most `size` (None: as stored). `source` is a folder (natural order) or a list of paths
     (their order), e.g. ``[camera.image_path for camera in scene.cameras]``."""
     paths = list_images(Path(source)) if isinstance(source, str | Path) else [Path(p) for p in source]
     return [_to_float(_resized(_open_rgb(path, (255, 255, 255)), size)) for path in paths]
@@ -148,8 +148,9 @@ def _open_rgb(path: Path, background: tuple[int, int, int]) -> Image.Image:
 
 
 def _resized(image: Image.Image, size: int | None) -> Image.Image:
-    """`image` with its long side `size` (up or down); unchanged for None."""
-    if size is None or max(image.size) == size:
+    """`image` with its long side at most `size`; unchanged for None. Never enlarged: enlarging adds no
+    detail to train on and costs the rasteriser the square of the factor."""
+    if size is None or max(image.size) <= size:
         return image
     scale = size / max(image.size)
     return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),

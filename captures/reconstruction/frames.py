@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from captures.media import MediaError, extract_images, probe
-from captures.media.preview import _fit, _load_rgb, _read, _video_filter, list_images, sharpness
+from captures.media.decode import fit_within, list_images, load_rgb, read_frames, sharpness, video_filter
 
 from .errors import ReconstructionError
 
@@ -73,13 +73,13 @@ def extract_frames(video_path, out_dir, *, target_count: int = 120, max_size: in
 
     windows = min(target_count, info.frame_count)
     step = max(1, info.frame_count // (windows * CANDIDATES_PER_WINDOW))
-    size = _fit(info.width, info.height, max_size)
+    size = fit_within(info.width, info.height, max_size)
     select = rf"not(mod(n\,{step}))" if step > 1 else ""
     out_dir.mkdir(parents=True, exist_ok=True)
 
     picker = _SharpestPerWindow(out_dir, windows, report)
     try:
-        for k, frame in enumerate(_read(video_path, size, _video_filter(info, size, select))):
+        for k, frame in enumerate(read_frames(video_path, size, video_filter(info, size, select))):
             # The k-th frame ffmpeg passes on is frame k*step of the video; the last window takes any
             # frames past the count probe() gave.
             picker.offer(min(windows - 1, k * step * windows // info.frame_count), frame)
@@ -168,7 +168,7 @@ def prepare_images(source, out_dir, *, max_size: int = HD_LONG_SIDE, min_images:
         out_dir.mkdir(parents=True, exist_ok=True)
         paths: list[Path] = []
         for index, path in enumerate(inputs, 1):
-            image = _load_rgb(path, max_size)
+            image = load_rgb(path, max_size)
             if image is not None:
                 image.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
                 paths.append(out_dir / f"{index:05d}.jpg")

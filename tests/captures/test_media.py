@@ -14,7 +14,7 @@ from PIL import Image, ImageFilter
 
 from captures.media import MediaError, MediaInfo, check_limits, extract_images, make_preview, probe
 from captures.media import archive as archive_module
-from captures.media.preview import sharpness
+from captures.media.decode import sharpness
 from tests.conftest import SHARED_DATA
 
 CHAIR = "videos/chair_orbit_136x240.mp4"

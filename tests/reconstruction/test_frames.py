@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from captures.media.preview import sharpness
+from captures.media.decode import sharpness
 from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import extract_frames, prepare_images
 from tests.conftest import SHARED_DATA

@@ -21,6 +21,7 @@ from captures.reconstruction.gaussians import (
     train,
     write_video,
 )
+from captures.reconstruction.gaussians.model import mean_sq_neighbour_distance
 from captures.reconstruction.gaussians.rasterize import SH_C0, quaternion_to_matrix
 from captures.reconstruction.gaussians.render import look_at
 from captures.reconstruction.scene import Camera, Scene
@@ -288,6 +289,13 @@ def test_from_points_sizes_gaussians_by_their_neighbours():
     torch.testing.assert_close(SH_C0 * model.sh_dc[:, 0] + 0.5, torch.full((64, 3), 0.25))
     model.raise_sh_degree()
     assert model.active_sh_degree == 1
+
+
+def test_neighbour_distances_match_brute_force():
+    points = torch.rand(500, 3, generator=torch.Generator().manual_seed(3))
+    squared = torch.cdist(points.double(), points.double()).square().fill_diagonal_(float("inf"))
+    expected = squared.topk(3, dim=1, largest=False).values.mean(1).float()
+    torch.testing.assert_close(mean_sq_neighbour_distance(points), expected)
 
 
 def test_densify_and_prune_keep_the_optimizer_aligned():

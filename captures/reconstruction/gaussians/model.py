@@ -154,12 +154,19 @@ class GaussianModel:
 
 
 def mean_sq_neighbour_distance(points, k=3, chunk_bytes=1 << 26):
-    """Mean squared distance from each point to its `k` nearest other points (exact, in chunks of rows
-    so that the distance block stays under `chunk_bytes`)."""
+    """Mean squared distance from each point to its `k` nearest other points (exact). On the CPU a
+    k-d tree (SfM clouds reach 100k points: seconds, not minutes); elsewhere in chunks of rows so
+    that the distance block stays under `chunk_bytes`."""
     n = len(points)
     if n <= 1:
         return torch.ones(n, dtype=points.dtype, device=points.device)
     k = min(k, n - 1)
+    if points.device.type == "cpu":
+        from scipy.spatial import cKDTree
+
+        array = points.detach().numpy().astype(np.float64)
+        distances, _ = cKDTree(array).query(array, k=k + 1)  # the nearest is the point itself
+        return torch.as_tensor(np.square(distances[:, 1:]).mean(1), dtype=points.dtype)
     rows = max(1, chunk_bytes // (4 * n))
     result = []
     for start in range(0, n, rows):
