@@ -1,0 +1,52 @@
+from django import forms
+from django.conf import settings
+
+from accounts.avatars import human_size
+from accounts.models import User, normalize_email
+
+
+class ProfileForm(forms.Form):
+    """The nickname, and optionally a new avatar photo (its bytes are checked by accounts.avatars)."""
+
+    nickname = forms.CharField(
+        label="Nickname", max_length=User._meta.get_field("nickname").max_length, required=False,
+        help_text="Shown instead of your e-mail address.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    avatar = forms.FileField(
+        label="Avatar photo", required=False,
+        help_text=f"A JPEG or PNG photo, up to {human_size(settings.AVATAR_MAX_BYTES)}.",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    """Proof that the person means it: the password, or the e-mail address for accounts without one."""
+
+    confirmation = forms.CharField(strip=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        field = self.fields["confirmation"]
+        if self.asks_for_password:
+            field.label = "Your password"
+            field.widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        else:
+            field.label = "Type your e-mail address"
+            field.help_text = f"Type {user.email} to confirm."
+            field.widget = forms.EmailInput(attrs={"autocomplete": "off"})
+
+    @property
+    def asks_for_password(self):
+        # Accounts made through Google sign-in have no password to type.
+        return self.user.has_usable_password()
+
+    def clean_confirmation(self):
+        value = self.cleaned_data["confirmation"]
+        if self.asks_for_password:
+            if not self.user.check_password(value):
+                raise forms.ValidationError("The password is incorrect.")
+        elif normalize_email(value) != self.user.email:
+            raise forms.ValidationError("That is not the e-mail address of this account.")
+        return value

@@ -1,0 +1,90 @@
+"""The signed-in person's own account: profile with avatar photo, and deleting the account.
+
+Sign-up, sign-in, passwords and e-mail are allauth's pages (templates/account/); these are the rest.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from accounts import avatars, services
+from core.errors import Invalid, NotFound
+
+from ..forms.accounts import DeleteAccountForm, ProfileForm
+
+# Set in the fresh session after deletion, so only the person who just deleted sees the farewell page.
+DELETED_FLAG = "dashboard_account_deleted"
+
+
+@login_required
+def profile(request):
+    user = request.user
+    status = 200
+    if request.method == "POST":
+        try:
+            # Refuse an oversized body before it is received and spooled to disk.
+            avatars.check_request_size(int(request.META.get("CONTENT_LENGTH") or 0))
+        except Invalid as exc:
+            form = ProfileForm(data={"nickname": user.nickname})
+            form.is_valid()
+            form.add_error("avatar", exc.message)
+            status = 413
+        else:
+            form = ProfileForm(request.POST, request.FILES)
+            if form.is_valid() and _save_profile(user, form):
+                messages.success(request, "Your profile was saved.")
+                return redirect("dashboard:profile")
+    else:
+        form = ProfileForm(initial={"nickname": user.nickname})
+    context = {"form": form, "avatar_max_bytes": settings.AVATAR_MAX_BYTES}
+    return render(request, "dashboard/accounts/profile.html", context, status=status)
+
+
+def _save_profile(user, form):
+    """Saves the photo first, so a refused photo leaves the whole profile unchanged."""
+    photo = form.cleaned_data["avatar"]
+    if photo:
+        try:
+            avatars.set_avatar(user, photo)
+        except Invalid as exc:
+            form.add_error("avatar", exc.message)
+            return False
+    services.update_profile(user, nickname=form.cleaned_data["nickname"])
+    return True
+
+
+@require_GET
+@login_required
+def avatar_thumbnail(request):
+    """The signed-in person's own thumbnail, streamed through storage (local files and S3 alike)."""
+    try:
+        stored = avatars.open_avatar(request.user, thumbnail=True)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = FileResponse(stored, content_type="image/jpeg")
+    # The address stays the same when the photo changes.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@login_required
+def delete_account(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user)
+        request.session[DELETED_FLAG] = True
+        return redirect("dashboard:account_deleted")
+    return render(request, "dashboard/accounts/delete.html", {"form": form})
+
+
+@require_GET
+def account_deleted(request):
+    if not request.session.pop(DELETED_FLAG, False):
+        return redirect("dashboard:home")
+    return render(request, "dashboard/accounts/deleted.html")

@@ -1,0 +1,357 @@
+"""The account pages of the dashboard: sign-up to sign-in through the mailed link, profile, deletion."""
+
+import io
+import os
+import re
+from email import message_from_bytes
+from html import unescape
+from urllib.parse import urlsplit
+
+import pytest
+from allauth.account.models import EmailAddress
+from PIL import Image
+
+from accounts.avatars import NOT_AN_IMAGE
+from accounts.models import User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "Sturdy-Lantern-42!"
+
+
+@pytest.fixture
+def mail_folder(settings):
+    """Mail goes where `make run` puts it (var/mail/*.eml), not to Django's test outbox."""
+    settings.EMAIL_BACKEND = "accounts.mail.FolderEmailBackend"
+    return settings.MAIL_DIR
+
+
+def mails_in(folder):
+    return [message_from_bytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
+
+
+def body_of(message):
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    return part.get_payload(decode=True).decode()
+
+
+def link_in(message, path_part):
+    return next(url for url in re.findall(r"https?://\S+", body_of(message)) if path_part in url)
+
+
+def local(url):
+    """The path and query of an absolute link, for the test client."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def png_bytes(size=(64, 48), colour=(200, 40, 40)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload(name, content, content_type):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def signed_in_client(client, user):
+    client.force_login(user)
+    return client
+
+
+def field_block(page, field_id):
+    """The HTML from a field's label to the next label: where its own error must appear."""
+    start = page.index(f'<label for="{field_id}"')
+    following = page.find("<label", start + 1)
+    return page[start:following if following != -1 else None]
+
+
+# --- sign-up, confirmation, sign-in ---------------------------------------------------------------
+
+def test_sign_up_page_labels_every_control_inside_the_dashboard_layout(client):
+    response = client.get("/accounts/signup/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "vendor/pico/pico.min.css" in page and "Create an account" in page
+    for field_id in ("id_email", "id_password1", "id_password2"):
+        assert f'<label for="{field_id}">' in page
+        assert f'id="{field_id}"' in page
+    assert "At least 10 characters" in page
+    assert 'href="/accounts/login/"' in page
+
+
+def test_sign_up_then_confirm_by_mailed_link_then_sign_in(client, mail_folder):
+    response = client.post("/accounts/signup/", {
+        "email": "Newcomer@Example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+    })
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    user = User.objects.get(email="newcomer@example.com")
+    assert not user.email_verified
+    assert not EmailAddress.objects.get(user=user).verified
+    assert "_auth_user_id" not in client.session
+
+    sent_page = client.get(response["Location"])
+    assert sent_page.status_code == 200
+    assert "Check your inbox" in sent_page.content.decode()
+
+    [mail] = mails_in(mail_folder)
+    assert mail["To"] == "newcomer@example.com"
+    link = link_in(mail, "/atlas/auth/confirm-email")
+
+    landed = client.get(local(unescape(link)), HTTP_ACCEPT="text/html")
+    assert landed.status_code == 200
+    page = landed.content.decode()
+    assert "Your e-mail address is confirmed" in page
+    assert 'href="/accounts/login/" role="button">Sign in</a>' in page
+    assert "vendor/pico/pico.min.css" in page
+    user.refresh_from_db()
+    assert user.email_verified
+
+    signed_in = client.post("/accounts/login/", {"login": "newcomer@example.com", "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_signing_in_before_confirming_sends_the_link_again_instead(client, mail_folder):
+    client.post("/accounts/signup/", {
+        "email": "early@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+    })
+    response = client.post("/accounts/login/", {"login": "early@example.com", "password": NEW_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_up_errors_appear_next_to_their_field(client):
+    response = client.post("/accounts/signup/", {
+        "email": "not-an-address", "password1": "short", "password2": "different",
+    })
+    assert response.status_code == 200
+    page = response.content.decode()
+    email = field_block(page, "id_email")
+    assert 'id="id_email_error"' in email and 'aria-invalid="true"' in email
+    assert "valid email" in email
+    password = field_block(page, "id_password1")
+    assert 'id="id_password1_error"' in password and "at least 10 characters" in password
+    assert not User.objects.exists()
+
+
+def test_a_wrong_password_is_refused_with_the_error_on_the_form(client, user):
+    response = client.post("/accounts/login/", {"login": user.email, "password": "Not-The-Password-1"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="form-error" role="alert"' in page
+    assert "are not correct" in page
+    assert page.index('class="form-error"') < page.index('<label for="id_login"')
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_page_offers_google_only_when_configured(client, settings):
+    settings.GOOGLE_CLIENT_IDS = ["client.apps.googleusercontent.com"]
+    page = client.get("/accounts/login/").content.decode()
+    assert "Sign in with Google" in page
+    assert 'action="/accounts/google/login/?process=login"' in page
+    assert '<label for="id_login">' in page and '<label for="id_password">' in page
+    assert 'href="/accounts/password/reset/"' in page
+
+    settings.GOOGLE_CLIENT_IDS = []
+    assert "Sign in with Google" not in client.get("/accounts/login/").content.decode()
+
+
+def test_sign_out_asks_first_and_signs_out_on_post(client, user):
+    signed_in_client(client, user)
+    page = client.get("/accounts/logout/")
+    assert page.status_code == 200
+    assert '<form method="post" action="/accounts/logout/">' in page.content.decode()
+    assert "_auth_user_id" in client.session
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_forgot_password_mails_a_link_that_sets_a_new_password(client, user, mail_folder):
+    form = client.get("/accounts/password/reset/")
+    assert form.status_code == 200 and '<label for="id_email">' in form.content.decode()
+    response = client.post("/accounts/password/reset/", {"email": user.email})
+    assert response.status_code == 302
+    assert "Check your inbox" in client.get(response["Location"]).content.decode()
+
+    [mail] = mails_in(mail_folder)
+    key_page = client.get(local(link_in(mail, "/accounts/password/reset/key/")), follow=True)
+    assert key_page.status_code == 200
+    page = key_page.content.decode()
+    assert "Choose a new password" in page and '<label for="id_password1">' in page
+
+    done = client.post(key_page.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+                       follow=True)
+    assert "Password changed" in done.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_used_reset_link_says_so(client, user):
+    page = client.get("/accounts/password/reset/key/1-not-a-key/", follow=True).content.decode()
+    assert "This link no longer works" in page
+
+
+def test_change_password_checks_the_current_one_next_to_its_field(client, user):
+    signed_in_client(client, user)
+    page = client.get("/accounts/password/change/").content.decode()
+    for field_id in ("id_oldpassword", "id_password1", "id_password2"):
+        assert f'<label for="{field_id}">' in page
+    wrong = client.post("/accounts/password/change/", {
+        "oldpassword": "Wrong-Password-1!", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+    }).content.decode()
+    assert 'id="id_oldpassword_error"' in field_block(wrong, "id_oldpassword")
+    client.post("/accounts/password/change/", {
+        "oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+    })
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_failed_confirmation_link_explains_without_a_sign_in_promise(client):
+    user = UserFactory(email_verified=False)
+    response = client.get("/atlas/auth/confirm-email", {"email": user.email, "userId": str(user.public_id),
+                                                        "key": "forged"}, HTTP_ACCEPT="text/html")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "That did not work" in page and "invalid or has expired" in page
+    assert 'role="button">Sign in</a>' not in page
+    assert "vendor/pico/pico.min.css" in page
+
+
+# --- profile ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/profile/", "/profile/delete/", "/profile/avatar.jpg"])
+def test_account_pages_send_visitors_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+def test_profile_shows_the_email_and_labelled_controls(client, user):
+    signed_in_client(client, user)
+    response = client.get("/profile/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert user.email in page
+    assert '<label for="id_nickname">' in page and '<label for="id_avatar">' in page
+    assert 'enctype="multipart/form-data"' in page
+    assert 'href="/accounts/password/change/"' in page
+    assert 'href="/profile/delete/"' in page
+    assert "/profile/avatar.jpg" not in page  # no photo yet
+
+
+def test_profile_saves_the_nickname_and_a_png_avatar(client, user):
+    signed_in_client(client, user)
+    response = client.post("/profile/", {
+        "nickname": "Orbit Walker", "avatar": upload("me.png", png_bytes((640, 480)), "image/png"),
+    })
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+    user.refresh_from_db()
+    assert user.nickname == "Orbit Walker"
+    assert user.avatar and user.avatar_thumbnail
+
+    page = client.get("/profile/").content.decode()
+    assert "Your profile was saved." in page
+    assert '<img class="avatar" src="/profile/avatar.jpg"' in page
+    assert 'value="Orbit Walker"' in page
+
+    thumbnail = client.get("/profile/avatar.jpg")
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
+    with Image.open(io.BytesIO(b"".join(thumbnail.streaming_content))) as image:
+        assert image.format == "JPEG" and max(image.size) <= 256
+
+
+def test_profile_refuses_a_file_that_is_not_an_image_next_to_the_field(client, user):
+    signed_in_client(client, user)
+    before = user.nickname
+    response = client.post("/profile/", {
+        "nickname": "Changed", "avatar": upload("photo.png", b"%PDF-1.4 not a picture", "image/png"),
+    })
+    assert response.status_code == 200
+    page = response.content.decode()
+    block = field_block(page, "id_avatar")
+    assert 'id="id_avatar_error"' in block and NOT_AN_IMAGE in block
+    user.refresh_from_db()
+    assert user.nickname == before and not user.avatar
+
+
+def test_profile_refuses_an_oversized_upload_before_reading_it(client, user, settings):
+    settings.AVATAR_MAX_BYTES = 1024
+    signed_in_client(client, user)
+    response = client.post("/profile/", {"nickname": "x", "avatar": upload("big.png", png_bytes((600, 600),
+                                                                                             (1, 2, 3)) * 40,
+                                                                         "image/png")})
+    assert response.status_code == 413
+    assert "larger than 1 KB" in field_block(response.content.decode(), "id_avatar")
+    user.refresh_from_db()
+    assert not user.avatar
+
+
+def test_nobody_sees_another_persons_profile_or_avatar(client, user, other_user):
+    other_user.nickname = "Someone Else"
+    other_user.save()
+    signed_in_client(client, other_user)
+    client.post("/profile/", {"nickname": "Someone Else", "avatar": upload("o.png", png_bytes(), "image/png")})
+    client.logout()
+
+    signed_in_client(client, user)
+    page = client.get("/profile/").content.decode()
+    assert user.email in page
+    assert other_user.email not in page and "Someone Else" not in page
+    # Only one's own thumbnail is served, and this user has none.
+    assert client.get("/profile/avatar.jpg").status_code == 404
+
+
+# --- deleting the account ---------------------------------------------------------------------------
+
+def test_deleting_the_account_needs_the_password(client, user):
+    signed_in_client(client, user)
+    page = client.get("/profile/delete/").content.decode()
+    assert '<label for="id_confirmation">Your password</label>' in page
+
+    for attempt in ("", "Not-My-Password-1!"):
+        response = client.post("/profile/delete/", {"confirmation": attempt})
+        assert response.status_code == 200
+        assert 'id="id_confirmation_error"' in field_block(response.content.decode(), "id_confirmation")
+    assert User.objects.filter(pk=user.pk).exists()
+    assert "_auth_user_id" in client.session
+
+
+def test_deleting_the_account_removes_it_and_signs_out(client, user, other_user):
+    signed_in_client(client, user)
+    client.post("/profile/", {"nickname": "Going", "avatar": upload("me.png", png_bytes(), "image/png")})
+    user.refresh_from_db()
+    avatar_path = user.avatar.path
+
+    response = client.post("/profile/delete/", {"confirmation": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/profile/deleted/"
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert User.objects.filter(pk=other_user.pk).exists()
+    assert "_auth_user_id" not in client.session
+    assert not os.path.exists(avatar_path)
+
+    done = client.get("/profile/deleted/")
+    assert done.status_code == 200 and "Your account is deleted" in done.content.decode()
+    # The farewell is shown once, and only to the person who just deleted.
+    assert client.get("/profile/deleted/").status_code == 302
+    assert client.get("/profile/").status_code == 302
+
+
+def test_an_account_without_a_password_confirms_deletion_with_its_email(client):
+    user = UserFactory(email="google-person@example.com")
+    user.set_unusable_password()
+    user.save()
+    signed_in_client(client, user)
+    page = client.get("/profile/delete/").content.decode()
+    assert "Type your e-mail address" in page
+    assert 'id="id_confirmation_error"' in client.post("/profile/delete/", {"confirmation": "x@example.com"}
+                                                       ).content.decode()
+    assert client.post("/profile/delete/", {"confirmation": "Google-Person@example.com"}).status_code == 302
+    assert not User.objects.filter(email="google-person@example.com").exists()
