@@ -1,0 +1,62 @@
+"""Browser tests: Playwright (Python, sync API) driving Debian's chromium, headless, against pytest-django's
+live server. Where chromium (or the playwright package) is missing they skip and say why; `make test`
+installs chromium with apt where it can."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+SCREENSHOTS = BASE_DIR / "test-artifacts" / "screenshots"
+
+# Chromium as it runs here: no sandbox (root in a container), WebGL on the CPU through SwiftShader, and
+# none of Google's background services (the network is closed; their retries only slow the browser down).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the dashboard in a real (headless chromium) browser")
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("chromium is not installed (make test installs it with apt where it can: apt-get install "
+                    "chromium); the browser tests need it")
+    return path
+
+
+@pytest.fixture
+def browser(chromium_path, monkeypatch):
+    """A headless chromium. Playwright's sync API keeps an asyncio loop in this thread, which makes Django
+    refuse database calls from it unless told that this is deliberate."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, name) saves the whole page as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
