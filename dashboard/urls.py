@@ -1,11 +1,21 @@
 from django.urls import path
 
-from .views import accounts, home
+from .views import accounts, captures, home
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("captures/", captures.capture_list, name="captures"),
+    path("captures/new/", captures.capture_new, name="capture_new"),
+    path("captures/<uuid:eid>/", captures.capture_detail, name="capture_detail"),
+    path("captures/<uuid:eid>/status.json", captures.capture_status_json, name="capture_status"),
+    path("captures/<uuid:eid>/parts.json", captures.capture_parts, name="capture_parts"),
+    path("captures/<uuid:eid>/files/<slug:kind>/", captures.capture_file, name="capture_file"),
+    path("captures/<uuid:eid>/files/<slug:kind>/<str:filename>", captures.capture_file, name="capture_file_named"),
+    path("captures/<uuid:eid>/rename/", captures.capture_rename, name="capture_rename"),
+    path("captures/<uuid:eid>/visibility/", captures.capture_visibility, name="capture_visibility"),
+    path("captures/<uuid:eid>/delete/", captures.capture_delete, name="capture_delete"),
     path("profile/", accounts.profile, name="profile"),
     path("profile/avatar.jpg", accounts.avatar_thumbnail, name="profile_avatar"),
     path("profile/delete/", accounts.delete_account, name="delete_account"),

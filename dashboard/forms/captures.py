@@ -1,0 +1,147 @@
+"""Forms of the captures pages: a new capture (checked before a byte is sent), rename, visibility, list filter."""
+
+import inspect
+from pathlib import PurePosixPath
+
+from django import forms
+from django.conf import settings
+
+from captures import limits
+from captures.media.archive import extract_images
+from captures.models import Capture
+from captures.selectors import reconstruction_methods
+
+MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
+
+# What a person reads for each Capture.state, and the badge (static/css/atlas.css) that shows it.
+STATES = {
+    Capture.State.CREATED: ("Uploading", "uploading"),
+    Capture.State.UPLOADED: ("Queued", "queued"),
+    Capture.State.PROCESSING: ("Processing", "processing"),
+    Capture.State.FINISHED: ("Ready", "done"),
+    Capture.State.FAILED: ("Failed", "failed"),
+}
+
+# The files a capture can be made from, by suffix: the videos of captures.limits.ANY_VIDEO, or a zip of photos.
+FORMATS_BY_SUFFIX = {
+    **{f".{name}": Capture.Format.VIDEO for name in sorted(limits.ANY_VIDEO["formats"])},
+    ".zip": Capture.Format.BULK_IMAGES,
+}
+ACCEPT = ",".join([*FORMATS_BY_SUFFIX, "video/mp4", "video/quicktime", "application/zip"])
+MAX_PHOTOS = inspect.signature(extract_images).parameters["max_files"].default
+
+
+def human_size(size):
+    """1.9 MB, 50 GB: a size as people write it."""
+    for unit, scale in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def state_words(state):
+    """(label, badge class) of a Capture.state."""
+    return STATES.get(state, (str(state).title(), "created"))
+
+
+def max_bytes(input_data_format):
+    if input_data_format == Capture.Format.VIDEO:
+        return min(limits.ANY_VIDEO["max_bytes"], settings.UPLOAD_MAX_BYTES)
+    return settings.UPLOAD_MAX_BYTES
+
+
+def upload_limits():
+    """The limits a file must keep, in words, shown before anything is uploaded."""
+    video = limits.ANY_VIDEO
+    width, height = video["max_resolution"]
+    video_formats = " or ".join(name.upper() for name in sorted(video["formats"]))
+    return [
+        f"A video: {video_formats}, up to {human_size(max_bytes(Capture.Format.VIDEO))}, "
+        f"{video['max_duration'] // 60} minutes and {width}×{height} pixels.",
+        f"Or photos: a .zip of up to {MAX_PHOTOS:,} JPEG or PNG images (folders are fine), up to "
+        f"{human_size(max_bytes(Capture.Format.BULK_IMAGES))}.",
+    ]
+
+
+class NewCaptureForm(forms.Form):
+    """What a capture will be, validated before the upload starts.
+
+    The browser sends the chosen file's name and size, never its bytes: those go up in parts afterwards
+    (static/js/uploader.js). The file input itself is drawn by the template; its errors are those of
+    file_name and file_size.
+    """
+
+    name = forms.CharField(
+        label="Name", max_length=Capture._meta.get_field("name").max_length,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Armchair in the garden", "autocomplete": "off"}),
+    )
+    file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    file_size = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    method = forms.ChoiceField(label="Method", choices=())
+    iterations = forms.IntegerField(
+        label="Training iterations", min_value=MIN_ITERATIONS, max_value=MAX_ITERATIONS,
+        help_text=f"From {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}: more iterations give a sharper model "
+                  "and take longer.",
+        widget=forms.NumberInput(attrs={"step": 100}),
+    )
+
+    FILE_FIELDS = ("file_name", "file_size")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        methods = reconstruction_methods()
+        self.fields["method"].choices = methods
+        if methods:
+            self.fields["method"].initial = methods[0][0]
+        self.fields["iterations"].initial = settings.RECONSTRUCTION_DEFAULT_ITERATIONS
+
+    def clean(self):
+        cleaned = super().clean()
+        file_name, file_size = cleaned.get("file_name"), cleaned.get("file_size")
+        if "file_name" in self.errors or "file_size" in self.errors:
+            return cleaned
+        if not file_name:
+            self.add_error("file_name", "Choose a video (.mp4 or .mov) or a .zip of photos.")
+            return cleaned
+        input_data_format = FORMATS_BY_SUFFIX.get(PurePosixPath(file_name.lower()).suffix)
+        if input_data_format is None:
+            self.add_error("file_name", f"{file_name} is not a video or a zip: choose an .mp4 or .mov video, "
+                                        "or a .zip of photos.")
+            return cleaned
+        if not file_size or file_size < 1:
+            self.add_error("file_size", f"{file_name} is empty. Choose the file again.")
+        elif file_size > max_bytes(input_data_format):
+            self.add_error("file_size", f"{file_name} is {human_size(file_size)}; the limit is "
+                                        f"{human_size(max_bytes(input_data_format))}.")
+        cleaned["input_data_format"] = input_data_format
+        return cleaned
+
+    @property
+    def file_errors(self):
+        return [message for field in self.FILE_FIELDS for message in self.errors.get(field, [])]
+
+    def errors_by_control(self):
+        """{control: [messages]} as the page shows them: file_name's and file_size's go with the file input."""
+        errors = {field: list(messages) for field, messages in self.errors.items() if field not in self.FILE_FIELDS}
+        if self.file_errors:
+            errors["file"] = self.file_errors
+        return errors
+
+    @property
+    def reconstruction_parameters(self):
+        return {"iterations": self.cleaned_data["iterations"]}
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=Capture._meta.get_field("name").max_length)
+
+
+class VisibilityForm(forms.Form):
+    is_public = forms.BooleanField(required=False)
+
+
+class StateFilterForm(forms.Form):
+    """The list's filter, a GET form: every state, or one."""
+
+    state = forms.ChoiceField(label="State", required=False,
+                              choices=[("", "All states"), *((state, label) for state, (label, _) in STATES.items())])

@@ -1,0 +1,246 @@
+"""A person's captures: the list, a new capture (uploaded in parts by static/js/uploader.js), the detail page
+with live progress (static/js/capture-status.js), outputs, rename, visibility and delete.
+
+Every page and JSON view answers 404 for a capture of another account, as for one that does not exist.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from captures import selectors, services
+from captures.models import Capture
+from core.downloads import file_response
+from core.errors import NotFound, ServiceError
+
+from ..forms.captures import (
+    ACCEPT,
+    NewCaptureForm,
+    RenameForm,
+    StateFilterForm,
+    VisibilityForm,
+    state_words,
+    upload_limits,
+)
+
+PER_PAGE = 12
+STEPS = {"preview": "Preview", **selectors.RECONSTRUCTION_METHODS}
+STAGES = {
+    "assemble": "Joining the uploaded parts",
+    "probe": "Checking the file",
+    "preview": "Making the preview",
+    "frames": "Picking the sharpest frames",
+    "poses": "Finding the camera positions",
+    "training": "Training the Gaussian splats",
+    "export": "Writing the model files",
+}
+# Outputs in the order the detail page lists them, with what each one is.
+OUTPUTS = {
+    "splat": "Gaussian splats, compressed (.splat)",
+    "ply": "Gaussian splats (.ply)",
+    "point_cloud": "Point cloud (.ply)",
+    "video": "Orbit video (.mp4)",
+    "cameras": "Camera poses (.json)",
+    "gif": "Preview animation (.gif)",
+    "thumbnail": "Thumbnail (.jpg)",
+}
+
+
+def own_capture(user, eid):
+    return get_object_or_404(selectors.captures_of(user), eid=eid)
+
+
+def wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_GET
+def capture_list(request):
+    filter_form = StateFilterForm(request.GET)
+    state = filter_form.cleaned_data["state"] if filter_form.is_valid() else ""
+    page = Paginator(selectors.captures_in_state(request.user, state or None), PER_PAGE).get_page(
+        request.GET.get("page"))
+    for capture in page:
+        capture.state_label, capture.badge = state_words(capture.db_state)
+    return render(request, "dashboard/captures/list.html", {
+        "page": page, "filter_form": filter_form, "state": state,
+        "has_any": state or page.paginator.count or selectors.captures_of(request.user).exists(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def capture_new(request):
+    """The form; posted by the uploader (Accept: application/json) it answers the upload plan or the errors."""
+    if request.method == "POST":
+        form = NewCaptureForm(request.POST)
+        if form.is_valid():
+            try:
+                capture = services.start_multipart(
+                    owner=request.user, name=form.cleaned_data["name"], bytesize=form.cleaned_data["file_size"],
+                    input_data_format=form.cleaned_data["input_data_format"],
+                    original_filename=form.cleaned_data["file_name"],
+                    reconstruction_parameters=form.reconstruction_parameters,
+                )
+            except ServiceError as exc:
+                form.add_error("file_size", exc.message)
+            else:
+                if wants_json(request):
+                    return JsonResponse(upload_plan(capture), status=201)
+                return redirect("dashboard:capture_detail", eid=capture.eid)
+        if wants_json(request):
+            return JsonResponse({"errors": form.errors_by_control()}, status=400)
+        status = 400
+    else:
+        form, status = NewCaptureForm(), 200
+    return render(request, "dashboard/captures/new.html", {
+        "form": form, "limits": upload_limits(), "accept": ACCEPT,
+    }, status=status)
+
+
+def upload_plan(capture):
+    """What the uploader needs to send a capture's parts through seed 004's API, and which parts arrived."""
+    return {
+        "eid": str(capture.eid),
+        "name": capture.name,
+        "bytesize": capture.bytesize,
+        "chunk_size": capture.chunk_size,
+        "num_parts": capture.num_parts,
+        "uploaded": capture.is_uploaded,
+        "parts": selectors.received_parts(capture),
+        "api_url": reverse("captures-detail", kwargs={"eid": str(capture.eid)}),
+        "detail_url": reverse("dashboard:capture_detail", kwargs={"eid": capture.eid}),
+    }
+
+
+@login_required
+@require_GET
+def capture_parts(request, eid):
+    """The upload plan again, with the parts that arrived: the uploader resumes with the missing ones."""
+    return JsonResponse(upload_plan(own_capture(request.user, eid)))
+
+
+def capture_status(capture):
+    """The detail page's live part, as status.json answers it and the page first draws it."""
+    status = selectors.status_of(capture)
+    label, badge = state_words(capture.state)
+    files = selectors.latest_files(capture)
+    status.update({
+        "eid": str(capture.eid),
+        "state_label": label,
+        "badge": badge,
+        "finished": status["state"] in (Capture.State.FINISHED, Capture.State.FAILED),
+        "step": STEPS.get(status["pipeline"], status["pipeline"]),
+        "stage_label": STAGES.get(status["stage"], status["stage"].capitalize()),
+        "gif_url": file_url(capture, files["gif"]) if "gif" in files else None,
+    })
+    return status
+
+
+@login_required
+@require_GET
+def capture_status_json(request, eid):
+    return JsonResponse(capture_status(own_capture(request.user, eid)))
+
+
+def file_url(capture, item_file):
+    """A file's address ending in its own name, so viewers can tell .splat from .ply by the URL."""
+    return reverse("dashboard:capture_file_named",
+                   kwargs={"eid": capture.eid, "kind": item_file.kind, "filename": item_file.filename})
+
+
+def outputs_of(capture, files):
+    ordered = [kind for kind in OUTPUTS if kind in files] + sorted(kind for kind in files if kind not in OUTPUTS)
+    return [{"kind": kind, "label": OUTPUTS.get(kind, kind.replace("_", " ").capitalize()), "file": files[kind],
+             "url": file_url(capture, files[kind])} for kind in ordered]
+
+
+def share_url(request, capture):
+    return request.build_absolute_uri(reverse("dashboard:share", kwargs={"sid": capture.sid}))
+
+
+def viewer_url(capture, files):
+    """The model the 3D viewer shows: the compressed .splat, else the .ply."""
+    for kind in ("splat", "ply"):
+        if kind in files:
+            return file_url(capture, files[kind])
+    return None
+
+
+@login_required
+@require_GET
+def capture_detail(request, eid):
+    capture = own_capture(request.user, eid)
+    return render_detail(request, capture, RenameForm(initial={"name": capture.name}))
+
+
+def render_detail(request, capture, rename_form, status=200):
+    files = selectors.latest_files(capture)
+    splat_url = viewer_url(capture, files)
+    return render(request, "dashboard/captures/detail.html", {
+        "capture": capture,
+        "status": capture_status(capture),
+        "outputs": outputs_of(capture, files),
+        "splat_url": splat_url,
+        "splat_format": "splat" if "splat" in files else "ply",
+        "cameras_url": file_url(capture, files["cameras"]) if "cameras" in files else "",
+        "share_url": share_url(request, capture),
+        "rename_form": rename_form,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def capture_file(request, eid, kind, filename=None):
+    """One of the capture's newest files (`filename` only names it in the URL); honours Range."""
+    capture = own_capture(request.user, eid)
+    try:
+        item_file = selectors.latest_file(capture, kind)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    inline = item_file.content_type.startswith(("image/", "video/")) and "download" not in request.GET
+    return file_response(request, item_file.file, filename=f"{capture.name}-{item_file.filename}",
+                         content_type=item_file.content_type, attachment=not inline)
+
+
+@login_required
+@require_POST
+def capture_rename(request, eid):
+    capture = own_capture(request.user, eid)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        services.rename(capture, form.cleaned_data["name"])
+        messages.success(request, f"Renamed to “{capture.name}”.")
+        return redirect("dashboard:capture_detail", eid=capture.eid)
+    return render_detail(request, capture, form, status=400)
+
+
+@login_required
+@require_POST
+def capture_visibility(request, eid):
+    capture = own_capture(request.user, eid)
+    form = VisibilityForm(request.POST)
+    form.is_valid()  # a missing or false is_public means private
+    services.set_public(capture, form.cleaned_data.get("is_public", False))
+    if capture.is_public:
+        messages.success(request, "Anyone with the share link can now see this capture.")
+    else:
+        messages.success(request, "This capture is private again: only you can see it.")
+    return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def capture_delete(request, eid):
+    capture = own_capture(request.user, eid)
+    if request.method == "POST":
+        name = capture.name
+        services.delete_capture(capture)
+        messages.success(request, f"“{name}” was deleted, with its files.")
+        return redirect("dashboard:captures")
+    return render(request, "dashboard/captures/delete.html", {"capture": capture})

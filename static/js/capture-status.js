@@ -1,0 +1,86 @@
+// The capture page's live part: polls status.json every 2 s until the capture is ready or failed, then
+// reloads the page once so the outputs, the preview and the 3D viewer appear. Also the "Copy link" button.
+
+const POLL_MS = 2_000;
+
+function setHidden(element, hidden) {
+  if (element) element.hidden = hidden;
+}
+
+function render(status) {
+  const section = document.getElementById("capture-status");
+  section.dataset.state = status.state;
+  const badge = document.getElementById("capture-state");
+  badge.textContent = status.state_label;
+  badge.className = `badge badge-${status.badge}`;
+  document.getElementById("capture-step").textContent = status.step || "";
+
+  const stage = document.getElementById("capture-stage");
+  stage.textContent = status.stage_label || "";
+  setHidden(stage, !status.stage || status.finished);
+
+  document.getElementById("capture-progress").value = status.progress.overall;
+  document.getElementById("capture-current-progress").value = status.progress.current;
+  setHidden(document.getElementById("capture-current"), status.finished || status.state === "CREATED");
+  setHidden(document.getElementById("capture-upload-note"), status.state !== "CREATED");
+
+  const queue = document.getElementById("capture-queue");
+  const waiting = status.state === "UPLOADED" && status.queue_position >= 0;
+  if (waiting) {
+    const ahead = status.queue_position;
+    queue.textContent = ahead === 0 ? "Next in the queue." : `${ahead} job${ahead === 1 ? "" : "s"} ahead in the queue.`;
+  }
+  setHidden(queue, !waiting);
+
+  document.getElementById("capture-failure-reason").textContent = status.failure_reason || "";
+  setHidden(document.getElementById("capture-failure"), !status.failure_reason);
+
+  const gif = document.getElementById("capture-gif");
+  if (status.gif_url && !gif.getAttribute("src")) {
+    gif.src = status.gif_url;
+    gif.hidden = false;
+    setHidden(document.getElementById("capture-gif-empty"), true);
+  }
+}
+
+async function poll(section) {
+  if (document.visibilityState === "visible") {
+    try {
+      const response = await fetch(section.dataset.statusUrl, {
+        headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
+      });
+      if (response.ok) {
+        const status = await response.json();
+        render(status);
+        if (status.finished) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch {
+      // Offline for a moment: the next poll tries again.
+    }
+  }
+  setTimeout(() => poll(section), POLL_MS);
+}
+
+const statusSection = document.getElementById("capture-status");
+if (statusSection && statusSection.dataset.finished !== "true") {
+  setTimeout(() => poll(statusSection), POLL_MS);
+}
+
+for (const button of document.querySelectorAll("[data-copy]")) {
+  const source = document.querySelector(button.dataset.copy);
+  if (!source || !navigator.clipboard) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(source.value);
+      button.textContent = "Copied";
+    } catch {
+      source.select(); // the person can copy it with the keyboard
+      button.textContent = "Press Ctrl+C";
+    }
+    setTimeout(() => { button.textContent = "Copy link"; }, 2_000);
+  });
+}
