@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import accounts, captures, home
+from .views import share as share_views
 
 app_name = "dashboard"
 
@@ -20,4 +21,5 @@ urlpatterns = [
     path("profile/avatar.jpg", accounts.avatar_thumbnail, name="profile_avatar"),
     path("profile/delete/", accounts.delete_account, name="delete_account"),
     path("profile/deleted/", accounts.account_deleted, name="account_deleted"),
+    path("s/<str:sid>", share_views.share, name="share"),
 ]
