@@ -43,7 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-gaussians", type=int, default=300_000)
         parser.add_argument("--frames", type=int, default=100, help="frames taken from a video")
         parser.add_argument("--train-size", type=int, default=None,
-                            help="long side of the training images (default: 480 on CPU, 1280 on CUDA)")
+                            help="most pixels on the long side of the training images "
+                                 "(default: 480 on CPU, 1280 on CUDA; never enlarged)")
         parser.add_argument("--out", type=Path, default=Path("reconstruction"))
 
     def handle(self, *args, input, method, iterations, save_iterations, max_gaussians, frames, train_size, out,
