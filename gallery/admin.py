@@ -1,6 +1,16 @@
-from django.contrib import admin, messages
+"""Admin for items: the work queue (status, progress, queue position, workers) with retry and cancel."""
 
-from . import services
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+
+from . import selectors, services
 from .models import Item, ItemFile
 
 
@@ -11,31 +21,107 @@ class ItemFileInline(admin.TabularInline):
     can_delete = False
 
 
+def _skipped(counts, allowed):
+    """'2 skipped (1 done, 1 processing): only failed or cancelled items can be retried.'"""
+    skipped = sum(counts.values())
+    detail = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return f"{skipped} skipped ({detail}): {allowed}"
+
+
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "pipeline", "status", "stage", "progress", "queue_position", "worker",
-                    "created_at"]
+    list_display = ["name", "status_badge", "pipeline", "owner", "stage", "progress", "queue_place", "worker_beat",
+                    "failure", "created_at"]
+    list_display_links = ["name"]
     list_filter = ["status", "pipeline", "queue", "created_at"]
-    search_fields = ["id", "name", "owner__email", "owner__username", "failure_reason"]
+    list_select_related = ["owner"]
+    list_per_page = 50
+    search_fields = ["id", "name", "owner__email", "owner__nickname", "failure_reason", "worker"]
     readonly_fields = ["id", "owner", "pipeline", "queue", "capture", "status", "failure_reason", "log", "attempts",
                        "stage", "overall_position", "overall_size", "current_position", "current_size", "worker",
                        "created_at", "queued_at", "started_at", "heartbeat_at", "finished_at"]
     inlines = [ItemFileInline]
     actions = ["retry", "cancel"]
 
+    class Media:
+        css = {"all": ["css/admin-queue.css"]}
+
+    def get_queryset(self, request):
+        return selectors.with_queue_position(super().get_queryset(request))
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, item):
+        return format_html('<span class="queue-status queue-status-{}">{}</span>', item.status,
+                           item.get_status_display())
+
     @admin.display(description="progress")
     def progress(self, item):
-        return f"{item.progress_fraction:.0%}"
+        percent = round(item.progress_fraction * 100)
+        detail = ""
+        if item.status == Item.Status.PROCESSING and item.overall_size:
+            detail = f"stage {max(item.overall_position, 1)} of {item.overall_size}"
+            if item.current_size:
+                detail += f", {item.current_position}/{item.current_size}"
+        return format_html('<span class="queue-progress" title="{}"><progress max="100" value="{}"></progress> '
+                           "{}%</span>", detail or item.get_status_display(), percent, percent)
+
+    @admin.display(description="queue position", ordering="queue_ahead")
+    def queue_place(self, item):
+        ahead = item.queue_ahead
+        if ahead < 0:
+            return "–"
+        if item.status == Item.Status.PROCESSING:
+            return "running"
+        return f"{ahead} ahead" if ahead else "next"
+
+    @admin.display(description="worker · heartbeat", ordering="heartbeat_at")
+    def worker_beat(self, item):
+        if not item.worker:
+            return "–"
+        if item.heartbeat_at is None:
+            return item.worker
+        age = timezone.now() - item.heartbeat_at
+        ago = (f"{int(age.total_seconds())} s" if age < timedelta(minutes=1)
+               else timesince(item.heartbeat_at).split(",")[0])
+        if item.status == Item.Status.PROCESSING and age > timedelta(seconds=settings.ITEM_STALE_AFTER_SECONDS):
+            return format_html('{}<br><small class="queue-stale">silent for {}: will be recovered</small>',
+                               item.worker, ago)
+        return format_html('{}<br><small class="queue-muted">{} ago</small>', item.worker, ago)
+
+    @admin.display(description="failure reason")
+    def failure(self, item):
+        if not item.failure_reason:
+            return ""
+        return format_html('<span title="{}">{}</span>', item.failure_reason,
+                           Truncator(item.failure_reason).chars(80))
 
     @admin.action(description="Retry the selected failed or cancelled items")
     def retry(self, request, queryset):
-        count = sum(services.retry_item(item) for item in queryset)
-        self.message_user(request, f"{count} item(s) queued again.", messages.SUCCESS)
+        retried, skipped = 0, Counter()
+        for item in queryset:
+            if services.retry_item(item):
+                retried += 1
+            else:
+                skipped[item.status] += 1
+        self._report(request, f"{retried} item(s) queued again.", retried, skipped,
+                     "only failed or cancelled items can be retried.")
 
     @admin.action(description="Cancel the selected queued or processing items")
     def cancel(self, request, queryset):
-        count = sum(services.cancel_item(item) for item in queryset)
-        self.message_user(request, f"{count} item(s) cancelled.", messages.SUCCESS)
+        cancelled, skipped = 0, Counter()
+        for item in queryset:
+            if services.cancel_item(item):
+                cancelled += 1
+            else:
+                skipped[item.status] += 1
+        self._report(request, f"{cancelled} item(s) cancelled.", cancelled, skipped,
+                     "only queued or processing items can be cancelled.")
+
+    def _report(self, request, done_message, done, skipped, allowed):
+        if done or not skipped:
+            self.message_user(request, done_message, messages.SUCCESS if done else messages.INFO)
+        if skipped:
+            self.message_user(request, _skipped(skipped, allowed), messages.WARNING)
 
 
 @admin.register(ItemFile)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from core.errors import Invalid, NotFound
 
@@ -91,6 +92,19 @@ def items_of(user, pipelines, *, newest_first=True, cursor=None, limit=10):
     rows = list(items.order_by(*order)[:limit + 1])
     page, has_next = rows[:limit], len(rows) > limit
     return Page(page, has_next, encode_cursor(page[-1]) if has_next else None)
+
+
+def with_queue_position(items):
+    """The items annotated with `queue_ahead`: what Item.queue_position answers, computed in the same query
+    (queued items ahead in the same queue; 0 while processing; -1 when not queued)."""
+    ahead = (Item.objects.queued().filter(queue=OuterRef("queue"))
+             .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
+             .order_by().values("queue").annotate(count=Count("pk")).values("count"))
+    return items.annotate(queue_ahead=Case(
+        When(status=Item.Status.PROCESSING, then=Value(0)),
+        When(status=Item.Status.QUEUED, then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0))),
+        default=Value(-1), output_field=IntegerField(),
+    ))
 
 
 # --- an item packed for download -----------------------------------------------------------------
