@@ -7,7 +7,8 @@ class AccountAdapter(DefaultAccountAdapter):
         """The link in the mail is seed 000's `GET /atlas/auth/confirm-email`, with the signed key."""
         from .services import confirmation_url
 
-        return confirmation_url(request, emailconfirmation.email_address.user, emailconfirmation.key)
+        address = emailconfirmation.email_address
+        return confirmation_url(request, address.user, emailconfirmation.key, email=address.email)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

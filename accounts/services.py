@@ -71,9 +71,10 @@ def resend_email_confirmation(request, email):
     return user
 
 
-def confirmation_url(request, user, key):
-    """The link in the confirmation mail: seed 000's `confirm-email` query plus the signed key."""
-    query = urlencode({"email": user.email, "userId": str(user.public_id), "key": key})
+def confirmation_url(request, user, key, email=None):
+    """The link in the confirmation mail: seed 000's `confirm-email` query plus the signed key. `email` is
+    the address being confirmed when it is not the account's login."""
+    query = urlencode({"email": email or user.email, "userId": str(user.public_id), "key": key})
     return absolute_url(request, f"/atlas/auth/confirm-email?{query}")
 
 
@@ -84,14 +85,21 @@ def absolute_url(request, path):
 
 
 def confirm_email(request, *, email, user_id, key):
-    """Marks the address confirmed when the signed key, the address and the user id all agree."""
-    user = User.objects.filter(email=normalize_email(email), public_id=user_id).first()
-    if user is None:
-        raise Invalid("This confirmation link does not match any account.")
-    if user.email_verified:
+    """Marks the address confirmed when the signed key, the address and the user id all agree. The address
+    is the account's login or one it added later (allauth's e-mail page mails its links here too)."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email, public_id=user_id).first()
+    if user is None or email != user.email:
+        address = EmailAddress.objects.select_related("user").filter(
+            user__public_id=user_id, email__iexact=email).first()
+        if address is None:
+            raise Invalid("This confirmation link does not match any account.")
+        user = address.user
+    elif user.email_verified:
         return user
     confirmation = EmailConfirmationHMAC.from_key(key or "")
-    if confirmation is None or confirmation.email_address.user_id != user.pk:
+    if (confirmation is None or confirmation.email_address.user_id != user.pk
+            or normalize_email(confirmation.email_address.email) != email):
         raise Invalid("This confirmation link is invalid or has expired. Ask for a new one.")
     confirmation.confirm(request)
     user.refresh_from_db()

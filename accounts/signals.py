@@ -1,4 +1,4 @@
-from allauth.account.signals import email_confirmed
+from allauth.account.signals import email_confirmed, password_changed, password_reset, password_set
 from django.dispatch import receiver
 
 
@@ -12,3 +12,13 @@ def mark_user_confirmed(request, email_address, **kwargs):
     from roles.services import send_pending_invitations
 
     send_pending_invitations(request, user)
+
+
+@receiver(password_changed)
+@receiver(password_reset)
+@receiver(password_set)
+def end_api_sessions_on_new_password(request, user, **kwargs):
+    """A new password set in the browser ends the account's API sessions too, as it does through the doors."""
+    from .services import end_other_sessions
+
+    end_other_sessions(user)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from accounts import avatars, services
 from core.errors import Invalid, NotFound
 
+from ..context_processors import google_sign_in_configured
 from ..forms.accounts import DeleteAccountForm, ProfileForm
 
 # Set in the fresh session after deletion, so only the person who just deleted sees the farewell page.
@@ -88,3 +89,13 @@ def account_deleted(request):
     if not request.session.pop(DELETED_FLAG, False):
         return redirect("dashboard:home")
     return render(request, "dashboard/accounts/deleted.html")
+
+
+def google_login(request):
+    """allauth's "Sign in with Google", or a plain 404 page where no Google app is set up (allauth would
+    answer a server error)."""
+    if not google_sign_in_configured():
+        raise Http404("Google sign-in is not set up on this Atlas.")
+    from allauth.socialaccount.providers.google.views import oauth2_login
+
+    return oauth2_login(request)

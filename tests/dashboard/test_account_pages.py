@@ -151,16 +151,34 @@ def test_a_wrong_password_is_refused_with_the_error_on_the_form(client, user):
     assert "_auth_user_id" not in client.session
 
 
+def google_app(client_id="client.apps.googleusercontent.com", secret="s3cret"):
+    return {"google": {"APPS": [{"client_id": client_id, "secret": secret, "key": ""}], "SCOPE": ["email"]}}
+
+
 def test_sign_in_page_offers_google_only_when_configured(client, settings):
-    settings.GOOGLE_CLIENT_IDS = ["client.apps.googleusercontent.com"]
+    settings.SOCIALACCOUNT_PROVIDERS = google_app()
     page = client.get("/accounts/login/").content.decode()
     assert "Sign in with Google" in page
     assert 'action="/accounts/google/login/?process=login"' in page
     assert '<label for="id_login">' in page and '<label for="id_password">' in page
     assert 'href="/accounts/password/reset/"' in page
 
-    settings.GOOGLE_CLIENT_IDS = []
+    settings.SOCIALACCOUNT_PROVIDERS = google_app(secret="")  # the API doors' ids alone are not enough
     assert "Sign in with Google" not in client.get("/accounts/login/").content.decode()
+
+
+def test_google_sign_in_without_a_google_app_is_a_clear_404(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {"google": {"APPS": []}}
+    response = client.post("/accounts/google/login/?process=login")
+    assert response.status_code == 404
+    assert "This page is not here" in response.content.decode()
+
+
+def test_google_sign_in_with_a_google_app_goes_to_google(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = google_app()
+    response = client.post("/accounts/google/login/?process=login")
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://accounts.google.com/o/oauth2/v2/auth?client_id=client.apps")
 
 
 def test_sign_out_asks_first_and_signs_out_on_post(client, user):
@@ -355,3 +373,29 @@ def test_an_account_without_a_password_confirms_deletion_with_its_email(client):
                                                        ).content.decode()
     assert client.post("/profile/delete/", {"confirmation": "Google-Person@example.com"}).status_code == 302
     assert not User.objects.filter(email="google-person@example.com").exists()
+
+
+def test_a_new_password_in_the_browser_ends_the_api_sessions(client, user, api):
+    from accounts.models import Session
+
+    token = api.post("/atlas/auth/sign-in", {"email": user.email, "password": PASSWORD}, format="json")
+    assert token.status_code == 201
+    signed_in_client(client, user)
+    response = client.post("/accounts/password/change/", {
+        "oldpassword": PASSWORD, "password1": "An0ther-Secret!", "password2": "An0ther-Secret!"})
+    assert response.status_code == 302
+    assert not Session.objects.active().filter(user=user).exists()
+    me = api.get("/atlas/me", HTTP_AUTHORIZATION=f"Bearer {token.json()['accessToken']}")
+    assert me.status_code == 401
+
+
+def test_an_added_address_is_confirmed_from_its_mail(client, user, mailoutbox):
+    from allauth.account.models import EmailAddress
+
+    signed_in_client(client, user)
+    response = client.post("/accounts/email/", {"action_add": "", "email": "second@example.com"})
+    assert response.status_code == 302
+    link = re.search(r"http://\S+/atlas/auth/confirm-email\?\S+", mailoutbox[-1].body).group(0)
+    assert "second%40example.com" in link
+    assert client.get(link.replace("http://testserver", "")).status_code == 200
+    assert EmailAddress.objects.get(email="second@example.com").verified
