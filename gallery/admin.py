@@ -31,7 +31,7 @@ def _skipped(counts, allowed):
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = ["name", "status_badge", "pipeline", "owner", "stage", "progress", "queue_place", "worker_beat",
-                    "failure", "created_at"]
+                    "failure"]
     list_display_links = ["name"]
     list_filter = ["status", "pipeline", "queue", "created_at"]
     list_select_related = ["owner"]
@@ -69,7 +69,7 @@ class ItemAdmin(admin.ModelAdmin):
     def queue_place(self, item):
         ahead = item.queue_ahead
         if ahead < 0:
-            return "–"
+            return None  # shown as the admin's empty value
         if item.status == Item.Status.PROCESSING:
             return "running"
         return f"{ahead} ahead" if ahead else "next"
@@ -77,7 +77,7 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.display(description="worker · heartbeat", ordering="heartbeat_at")
     def worker_beat(self, item):
         if not item.worker:
-            return "–"
+            return None
         if item.heartbeat_at is None:
             return item.worker
         age = timezone.now() - item.heartbeat_at
@@ -91,9 +91,9 @@ class ItemAdmin(admin.ModelAdmin):
     @admin.display(description="failure reason")
     def failure(self, item):
         if not item.failure_reason:
-            return ""
+            return None
         return format_html('<span title="{}">{}</span>', item.failure_reason,
-                           Truncator(item.failure_reason).chars(80))
+                           Truncator(item.failure_reason).chars(60))
 
     @admin.action(description="Retry the selected failed or cancelled items")
     def retry(self, request, queryset):
