@@ -398,29 +398,26 @@ function setUp(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (busy) return;
+    // Without a file the form still goes to the server, which names every problem at once.
     const file = fileInput.files[0];
-    if (!file) {
-      showErrors({ file: ["Choose a video (.mp4 or .mov) or a .zip of photos."] });
-      return;
-    }
     busy = true;
     clearErrors();
-    panel.hidden = false;
-    fileNameText.textContent = file.name;
+    panel.hidden = !file;
+    fileNameText.textContent = file ? file.name : "";
     setStatus("starting", "Preparing the upload…");
-    form.elements.file_name.value = file.name;
-    form.elements.file_size.value = file.size;
+    form.elements.file_name.value = file ? file.name : "";
+    form.elements.file_size.value = file ? file.size : "";
     const body = new FormData(form); // read before the controls are disabled
     lockForm(true);
     try {
-      let plan = await resumablePlan(file);
+      let plan = file ? await resumablePlan(file) : null;
       if (plan) {
         setStatus("resuming", `Resuming: ${plan.parts.length} of ${plan.num_parts} parts arrived before.`);
       } else {
         const { status, data } = await requestJSON(form.action, { method: "POST", body, csrf, formErrors: true });
-        if (status === 400) {
+        if (status === 400 || !file) {
           panel.hidden = true;
-          showErrors(data.errors);
+          showErrors(data.errors || {});
           return;
         }
         plan = data;
@@ -433,6 +430,10 @@ function setUp(form) {
       setStatus("done", "Upload complete. Opening the capture…");
       window.location.assign(plan.detail_url);
     } catch (error) {
+      if (!file) {
+        showErrors({ __all__: [error.message] });
+        return;
+      }
       setStatus("error", `The upload stopped: ${error.message} Press “Upload and reconstruct” again (or come back `
         + "later and choose the same file) to send the parts that are missing.");
     } finally {
