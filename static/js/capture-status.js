@@ -10,6 +10,7 @@ function setHidden(element, hidden) {
 function render(status) {
   const section = document.getElementById("capture-status");
   section.dataset.state = status.state;
+  section.dataset.finished = status.finished ? "true" : "false";
   const badge = document.getElementById("capture-state");
   badge.textContent = status.state_label;
   badge.className = `badge badge-${status.badge}`;
