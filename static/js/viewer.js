@@ -157,6 +157,22 @@ function viewFromObject(object, aspect) {
     DEFAULT_FOV, aspect, 0.9); // the box's sphere is larger than the object
 }
 
+// A file the splat library cannot parse makes it throw inside its own callbacks: the load promise then
+// never settles, so an uncaught error while a model loads counts as that load failing.
+function uncaughtErrors() {
+  let stop;
+  const promise = new Promise((_, reject) => {
+    const onError = (event) => reject(event.error || event.reason || new Error(String(event.message)));
+    window.addEventListener('error', onError);
+    window.addEventListener('unhandledrejection', onError);
+    stop = () => {
+      window.removeEventListener('error', onError);
+      window.removeEventListener('unhandledrejection', onError);
+    };
+  });
+  return { promise, stop };
+}
+
 // --- one viewer ----------------------------------------------------------------------------------
 
 class AtlasViewer {
@@ -211,23 +227,31 @@ class AtlasViewer {
     }
     this.setState('loading');
     this.showProgress('Loading the 3D model…', NaN);
+    const crash = uncaughtErrors();
     try {
-      const cameras = this.splatUrl && this.camerasUrl ? await this.loadCameras() : [];
-      this.setUp(cameras.length ? meanUp(cameras) : (this.splatUrl ? SPLAT_UP : MESH_UP));
-      if (this.splatUrl) await this.loadSplats();
-      if (this.meshUrl) await this.loadMesh();
-      this.frame(cameras);
+      await Promise.race([this.load(), crash.promise]);
     } catch (error) {
       console.error('Atlas viewer:', error);
-      this.fail(`The 3D model could not be loaded${error && error.status ? ` (HTTP ${error.status})` : ''}. `
+      const status = String(error && error.message).match(/\b([45]\d\d)\b/); // "Fetch failed: 404 ..."
+      this.fail(`The 3D model could not be loaded${status ? ` (the server answered ${status[1]})` : ''}. `
         + 'Reload the page to try again, or download the file below.');
       this.dispose();
       return;
+    } finally {
+      crash.stop();
     }
     this.progress.hidden = true;
     this.toolbar.hidden = false;
     this.resetButton.addEventListener('click', () => this.resetCamera());
     this.awaitFirstPicture();
+  }
+
+  async load() {
+    const cameras = this.splatUrl && this.camerasUrl ? await this.loadCameras() : [];
+    this.setUp(cameras.length ? meanUp(cameras) : (this.splatUrl ? SPLAT_UP : MESH_UP));
+    if (this.splatUrl) await this.loadSplats();
+    if (this.meshUrl) await this.loadMesh();
+    this.frame(cameras);
   }
 
   async loadCameras() {
