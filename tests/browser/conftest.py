@@ -35,18 +35,40 @@ def chromium_path():
     return path
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def browser(chromium_path, monkeypatch):
+def browser(chromium_path, monkeypatch, request):
     """A headless chromium. Playwright's sync API keeps an asyncio loop in this thread, which makes Django
-    refuse database calls from it unless told that this is deliberate."""
+    refuse database calls from it unless told that this is deliberate. When the test fails, every page
+    still open is saved as test-artifacts/screenshots/failed-<test>-<n>.png."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
+            report = getattr(request.node, "report_call", None)
+            if report is not None and report.failed:
+                _save_open_pages(browser, request.node.name)
         finally:
             browser.close()
+
+
+def _save_open_pages(browser, test_name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pages = [page for context in browser.contexts for page in context.pages]
+    for number, page in enumerate(pages, start=1):
+        try:
+            page.screenshot(path=str(SCREENSHOTS / f"failed-{test_name}-{number}.png"), full_page=True)
+        except Exception as exc:  # a page that is closing: the failure itself matters more
+            print(f"could not save a screenshot of {page.url}: {exc}")
 
 
 @pytest.fixture
