@@ -55,6 +55,7 @@ def test_a_public_capture_is_shown_signed_out_with_viewer_preview_and_downloads(
     assert "<h1>Garden gnome</h1>" in page
     assert f"Shared by <strong>{user.nickname}</strong>" in page
     assert user.email not in page
+    assert f"/captures/{capture.eid}/" not in page and "This is your capture" not in page
     share = f"/share/{capture.sid}/files"
     # The viewer gets the compressed splat, its format (the URL has no extension) and the cameras.
     assert f'data-splat-url="{share}/splat"' in page and 'data-splat-format="splat"' in page
@@ -94,10 +95,19 @@ def test_the_owner_sees_their_private_capture_through_their_own_file_routes(clie
     assert response.status_code == 200
     page = response.content.decode()
     assert "Only you can see this page." in page and 'name="robots" content="noindex"' in page
+    assert f'href="/captures/{capture.eid}/"' in page  # where to make it public
     own = f"/api/v1/captures/{capture.eid}/files"
     assert f'data-splat-url="{own}/splat"' in page and f'href="{own}/ply"' in page
     assert f"/share/{capture.sid}/files" not in page  # the share routes answer 404 while it is private
     assert client.get(f"{own}/splat").status_code == 200
+
+
+def test_the_owner_of_a_public_capture_gets_a_link_to_manage_it(client, user, reconstructed):
+    capture = capture_of(user, public=True, files=reconstructed)
+    client.force_login(user)
+    page = client.get(f"/s/{capture.sid}").content.decode()
+    assert "This is your capture" in page and f'href="/captures/{capture.eid}/"' in page
+    assert f'data-splat-url="/share/{capture.sid}/files/splat"' in page
 
 
 def test_making_a_capture_private_takes_its_page_down(client, user, reconstructed):
