@@ -3,7 +3,7 @@
 import re
 from urllib.parse import quote
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 
 CHUNK = 1024 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -44,7 +44,11 @@ def byte_range(header, size):
 
 
 def file_response(request, field_file, *, filename, content_type, attachment=True):
-    size = field_file.size
+    """Raises Http404 when the row is there but storage lost the file (a 404 in every door's shape)."""
+    try:
+        size = field_file.size
+    except FileNotFoundError as exc:
+        raise Http404("This file is no longer in storage.") from exc
     disposition = "attachment" if attachment else "inline"
     ascii_name = filename.encode("ascii", "ignore").decode() or "download"
     headers = {

@@ -293,7 +293,9 @@ def capture_output(request, capture, time_zone=False):
 
 
 def cameras(item_file):
-    """[{"matrix": [16 numbers]}] from a stored JSON list of 4x4 camera-to-world matrices."""
+    """[{"matrix": [16 numbers]}] from the stored cameras: the reconstruction's records
+    ({"name", "matrix": [16], "width", ...}, see reconstruction.pipeline.camera_records) or plain 4x4 or
+    flat camera-to-world matrices."""
     if item_file is None:
         return []
     try:
@@ -301,6 +303,8 @@ def cameras(item_file):
             matrices = json.load(handle)
         out = []
         for matrix in matrices:
+            if isinstance(matrix, dict):
+                matrix = matrix["matrix"]
             rows = matrix if isinstance(matrix[0], list) else [matrix]
             flat = [float(value) for row in rows for value in row]
             if len(flat) != 16:

@@ -547,7 +547,9 @@ def add_reconstruction(capture):
     """What a reconstruction run leaves (cameras and a model), stored as its item's files."""
     item = Item.objects.create(owner=capture.owner, name=capture.name, pipeline="preview", capture=capture,
                                status=Item.Status.DONE)
-    cameras = [[[1, 0, 0, 0.5], [0, 1, 0, 0], [0, 0, 1, 2], [0, 0, 0, 1]],
+    # One record as the reconstruction writes them (camera_records), one plain 4x4 matrix.
+    cameras = [{"name": "frame_0001.jpg", "matrix": [1, 0, 0, 0.5, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1],
+                "width": 136, "height": 240, "fx": 200.0, "fy": 200.0, "cx": 68.0, "cy": 120.0},
                [[0, 0, 1, 1], [0, 1, 0, 0], [-1, 0, 0, 2], [0, 0, 0, 1]]]
     ply = b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n" \
           b"end_header\n0 0 0\n"
@@ -582,14 +584,19 @@ def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, vi
 
     ply = add_reconstruction(capture)
     metadata = api.get(f"/share/{capture.sid}/metadata?profiles=ply&profiles=sogs-sh0").json()
-    assert metadata["cameras"][0] == {"matrix": [1, 0, 0, 0.5, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1]}
-    assert len(metadata["cameras"]) == 2
+    assert metadata["cameras"] == [{"matrix": [1, 0, 0, 0.5, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1]},
+                                   {"matrix": [0, 0, 1, 1, 0, 1, 0, 0, -1, 0, 0, 2, 0, 0, 0, 1]}]
     model_url = f"http://testserver/share/{capture.sid}/files/ply"
     assert metadata["models"] == [{"url": model_url, "size": len(ply), "id": None, "aabb": None,
                                    "resolution_range": None, "parent": None}]  # no compressed model yet
     assert metadata["model_urls"] == [model_url]
     assert download(api, model_url)[1] == ply
     assert api.get(f"/share/{capture.sid}/metadata?profiles=sogs-sh0").json()["profile_name"] == "sogs-sh0"
+
+    stored = ItemFile.objects.get(item__capture=capture, kind="ply").file
+    stored.storage.delete(stored.name)  # the row outlived its file
+    response = api.get(model_url)
+    assert response.status_code == 404 and "no longer in storage" in str(response.json()["detail"])
     response = api.get(f"/share/{capture.sid}/metadata?profiles=obj")
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "profiles", 0]
 
