@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE_DIR / "test-artifacts" / "screenshots"
@@ -59,6 +60,11 @@ def browser(chromium_path, monkeypatch, request):
                 _save_open_pages(browser, request.node.name)
         finally:
             browser.close()
+            # With Playwright's loop running, Django keeps this thread's database connections apart from the
+            # usual ones (asgiref's Local acts as a context variable then): the test's own queries opened
+            # connections pytest-django never sees. Closed here, while they are still reachable; left
+            # open, they keep PostgreSQL from dropping the test database.
+            connections.close_all()
 
 
 def _save_open_pages(browser, test_name):
