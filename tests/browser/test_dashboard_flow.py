@@ -317,7 +317,9 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     assert re.fullmatch(rf"{re.escape(url)}/s/\S+", share_link), share_link
     assert capture().is_public
 
-    stranger = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Someone opens the link on a phone.
+    stranger = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                   device_scale_factor=1)
     shared = stranger.new_page()
     shared.set_default_timeout(30_000)
     errors += watch_errors(shared)
@@ -326,7 +328,8 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     assert shared.text_content("h1").strip() == CAPTURE_NAME
     assert shared.locator("a[href='/accounts/signup/']").count() >= 1, "a signed-out visitor is invited to sign up"
     assert_viewer_draws(shared, "the share page")
-    screenshot(shared, "08-share")
+    assert shared.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    screenshot(shared, "08-share-phone")
     stranger.close()
 
     clock.lap("share page")
