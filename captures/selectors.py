@@ -55,11 +55,17 @@ def status_of(capture):
     """Where the capture is: its state and the item it follows (stage, progress, queue position, failure)."""
     state = capture.state
     item = capture.status_item if capture.is_uploaded else None
+    progress = progress_of_item(item)
+    if item is not None:
+        # A capture runs several jobs in turn (preview, then reconstruction): its bar spans them all, so it
+        # never falls back when the next job starts. The positions stay those of the current job.
+        items = list(capture.items.all())
+        progress["overall"] = round(sum(i.progress_fraction for i in items) / len(items), 4)
     return {
         "state": str(state),
         "pipeline": item.pipeline if item else None,
         "stage": item.stage if item else "",
-        "progress": progress_of_item(item),
+        "progress": progress,
         "queue_position": item.queue_position if item else -1,
         "failure_reason": (item.failure_reason or "Processing failed.") if state == Capture.State.FAILED else "",
         "parts_received": capture.parts.count() if not capture.is_uploaded else capture.num_parts,

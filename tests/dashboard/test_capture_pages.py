@@ -348,11 +348,12 @@ def test_status_json_while_processing(browser, user):
     assert status["state"] == "PROCESSING" and status["state_label"] == "Processing"
     assert status["stage"] == "training" and status["stage_label"] == "Training the Gaussian splats"
     assert status["queue_position"] == 0
-    assert status["progress"] == {"overall": 0.75, "current": 0.75, "overallPosition": 4, "overallSize": 5,
+    # The bar spans both jobs: the preview is done, the reconstruction three quarters through.
+    assert status["progress"] == {"overall": 0.875, "current": 0.75, "overallPosition": 4, "overallSize": 5,
                                   "currentPosition": 750, "currentSize": 1000}
     assert status["gif_url"] == f"/captures/{capture.eid}/files/gif/preview.gif"
     html = page(browser.get(f"/captures/{capture.eid}/"))
-    assert '<progress id="capture-progress" max="1" value="0.7500">' in html
+    assert '<progress id="capture-progress" max="1" value="0.8750">' in html
     assert '<progress id="capture-current-progress" max="1" value="0.7500">' in html
     assert '<span id="capture-state" class="badge badge-processing">Processing</span>' in html
     assert "Training the Gaussian splats" in html and f'src="{status["gif_url"]}"' in html
