@@ -52,6 +52,9 @@ class Capture(models.Model):
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    assembly_started_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set while a worker joins the parts into the source; refreshed after each part.")
 
     class Meta:
         ordering = ["-created_at"]

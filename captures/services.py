@@ -7,13 +7,16 @@ import hashlib
 import math
 import shutil
 import tempfile
+import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -25,6 +28,8 @@ from .models import Capture, UploadPart
 
 PART_URL_SALT = "captures.upload-part"
 COPY_BUFFER = 4 * 1024 * 1024
+# A claim on a capture's assembly is refreshed after every part; one this old belongs to a dead worker.
+ASSEMBLY_STALE_AFTER = timedelta(minutes=10)
 
 
 def capture_for(user, eid):
@@ -261,16 +266,42 @@ def complete_multipart(capture, parts):
     return capture
 
 
-def assemble(capture, report=None):
-    """Joins the parts into the capture's source file (in the worker: files can be larger than 5 GB)."""
-    if capture.source:
-        return capture.source
+def assemble(capture, report=None, *, poll_seconds=1.0):
+    """Joins the parts into the capture's source file (in the worker: files can be larger than 5 GB).
+
+    A capture's preview and reconstruction can start on two workers at once: one claims the assembly
+    (an atomic UPDATE, so on any database only one wins), the other waits for its source. A claim not
+    refreshed for ASSEMBLY_STALE_AFTER (its worker died) is taken over.
+    """
+    while True:
+        capture.refresh_from_db(fields=["source"])
+        if capture.source:
+            return capture.source
+        now = timezone.now()
+        claimed = Capture.objects.filter(pk=capture.pk, source="").filter(
+            Q(assembly_started_at__isnull=True) | Q(assembly_started_at__lt=now - ASSEMBLY_STALE_AFTER)
+        ).update(assembly_started_at=now)
+        if claimed:
+            break
+        time.sleep(poll_seconds)
+    try:
+        _join_parts(capture, report)
+    finally:
+        Capture.objects.filter(pk=capture.pk).update(assembly_started_at=None)
+    return capture.source
+
+
+def _join_parts(capture, report):
     parts = list(capture.parts.order_by("number"))
+    if len(parts) != capture.num_parts:
+        raise Invalid(f"Only {len(parts)} of the {capture.num_parts} parts of this upload are stored. "
+                      "Upload the capture again.")
     suffix = ".zip" if capture.input_data_format == Capture.Format.BULK_IMAGES else ".mp4"
     with tempfile.TemporaryFile() as joined:
         for index, part in enumerate(parts, start=1):
             with part.file.open("rb") as handle:
                 shutil.copyfileobj(handle, joined, COPY_BUFFER)
+            Capture.objects.filter(pk=capture.pk).update(assembly_started_at=timezone.now())
             if report:
                 report(index, len(parts))
         joined.seek(0)
@@ -278,7 +309,6 @@ def assemble(capture, report=None):
     capture.save(update_fields=["source"])
     for part in parts:
         part.delete()
-    return capture.source
 
 
 def rename(capture, name):

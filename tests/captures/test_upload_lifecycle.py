@@ -1,9 +1,12 @@
 """Multi-part uploads that are never completed are cleaned up; recurring jobs are scheduled."""
 
+import threading
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -53,3 +56,61 @@ def test_the_cluster_recovers_stale_items_every_minute_and_cleans_uploads_hourly
     schedules = {s.func: s.minutes for s in Schedule.objects.all()}
     assert schedules["gallery.tasks.recover_stale_items"] == 1
     assert schedules["captures.tasks.cleanup_abandoned_uploads"] == 60
+
+
+def uploaded_in_parts(settings, data, part_size=1000):
+    settings.UPLOAD_CHUNK_SIZE = part_size
+    capture = services.start_multipart(owner=UserFactory(), name="Parts", bytesize=len(data),
+                                       input_data_format=Capture.Format.VIDEO)
+    for number in range(1, capture.num_parts + 1):
+        part = data[(number - 1) * part_size:number * part_size]
+        services.receive_part(capture, number, Stream(part), len(part))
+    return capture
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_assembled_by_two_jobs_at_once_is_joined_once_and_whole(settings):
+    # A capture's preview and reconstruction start together on two workers; both must get the whole file.
+    data = bytes(range(256)) * 20
+    capture = uploaded_in_parts(settings, data)
+    results, errors = [], []
+
+    def job():
+        try:
+            source = services.assemble(Capture.objects.get(pk=capture.pk), poll_seconds=0.05)
+            with source.open("rb") as handle:
+                results.append((source.name, handle.read()))
+        except Exception as exc:  # reported below, not swallowed
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=job) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert errors == []
+    assert [content for _, content in results] == [data, data]
+    assert results[0][0] == results[1][0]  # one source file, not two
+    capture.refresh_from_db()
+    assert capture.parts.count() == 0 and capture.assembly_started_at is None
+
+
+def test_a_job_waits_for_the_assembly_another_worker_is_doing_and_takes_over_a_dead_one(settings):
+    data = b"x" * 2500
+    capture = uploaded_in_parts(settings, data)
+    Capture.objects.filter(pk=capture.pk).update(assembly_started_at=timezone.now())  # another worker's claim
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == 3:  # that worker has since stopped refreshing its claim
+            Capture.objects.filter(pk=capture.pk).update(
+                assembly_started_at=timezone.now() - services.ASSEMBLY_STALE_AFTER - timedelta(seconds=1))
+
+    with mock.patch.object(services.time, "sleep", sleep):
+        source = services.assemble(capture, poll_seconds=0.5)
+    assert waits == [0.5, 0.5, 0.5]
+    with source.open("rb") as handle:
+        assert handle.read() == data
