@@ -97,25 +97,23 @@ class ItemAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed or cancelled items")
     def retry(self, request, queryset):
-        retried, skipped = 0, Counter()
-        for item in queryset:
-            if services.retry_item(item):
-                retried += 1
-            else:
-                skipped[item.status] += 1
-        self._report(request, f"{retried} item(s) queued again.", retried, skipped,
-                     "only failed or cancelled items can be retried.")
+        self._apply(request, queryset, services.retry_item, "{} item(s) queued again.",
+                    "only failed or cancelled items can be retried.")
 
     @admin.action(description="Cancel the selected queued or processing items")
     def cancel(self, request, queryset):
-        cancelled, skipped = 0, Counter()
+        self._apply(request, queryset, services.cancel_item, "{} item(s) cancelled.",
+                    "only queued or processing items can be cancelled.")
+
+    def _apply(self, request, queryset, change, done_message, allowed):
+        """Runs `change` (a service that answers whether it applied) on each item and reports the outcome."""
+        done, skipped = 0, Counter()
         for item in queryset:
-            if services.cancel_item(item):
-                cancelled += 1
+            if change(item):
+                done += 1
             else:
                 skipped[item.status] += 1
-        self._report(request, f"{cancelled} item(s) cancelled.", cancelled, skipped,
-                     "only queued or processing items can be cancelled.")
+        self._report(request, done_message.format(done), done, skipped, allowed)
 
     def _report(self, request, done_message, done, skipped, allowed):
         if done or not skipped:

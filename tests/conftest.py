@@ -15,6 +15,14 @@ from .factories import PASSWORD, UserFactory
 SHARED_DATA = Path(os.environ.get("ATLAS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def shared(relative):
+    """The path of a file in ../shared/data, or a skip naming what is missing."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     """Each test gets its own media folder and empty throttle counters."""

@@ -14,20 +14,13 @@ from django.utils import timezone
 from captures import selectors, services
 from captures.models import Capture
 from gallery.models import Item, ItemFile
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
 VIDEO = "videos/chair_orbit_136x240.mp4"
-
-
-def shared(relative):
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
-    return path
 
 
 @pytest.fixture

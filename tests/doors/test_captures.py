@@ -17,7 +17,7 @@ from captures import services
 from captures.models import Capture, UploadPart
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer, shared
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,13 +32,6 @@ METADATA_KEYS = {
     "tmo_parameters", "model_urls", "cameras", "models", "video_trajectory", "reposition_data",
 }
 CHUNK = 100_000
-
-
-def shared(relative):
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
-    return path
 
 
 @pytest.fixture
