@@ -120,6 +120,15 @@ def latest_files(capture):
     return files
 
 
+# What a 3D viewer shows of a capture, best first: the compressed splats load fastest.
+VIEWER_KINDS = ("splat", "ply")
+
+
+def viewer_kind(files):
+    """The kind of `files` ({kind: ItemFile}, from latest_files) a 3D viewer should load, or None."""
+    return next((kind for kind in VIEWER_KINDS if kind in files), None)
+
+
 def latest_file(capture, kind):
     """The capture's newest file of `kind`, or NotFound."""
     item_file = _files(capture).filter(kind=kind).first()

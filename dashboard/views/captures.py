@@ -125,11 +125,12 @@ def capture_parts(request, eid):
     return JsonResponse(upload_plan(own_capture(request.user, eid)))
 
 
-def capture_status(capture):
-    """The detail page's live part, as status.json answers it and the page first draws it."""
+def capture_status(capture, files=None):
+    """The detail page's live part, as status.json answers it and the page first draws it. `files`: the
+    capture's latest_files when the caller has them already."""
     status = selectors.status_of(capture)
     label, badge = state_words(capture.state)
-    files = selectors.latest_files(capture)
+    files = selectors.latest_files(capture) if files is None else files
     status.update({
         "eid": str(capture.eid),
         "state_label": label,
@@ -164,14 +165,6 @@ def share_url(request, capture):
     return request.build_absolute_uri(reverse("dashboard:share", kwargs={"sid": capture.sid}))
 
 
-def viewer_url(capture, files):
-    """The model the 3D viewer shows: the compressed .splat, else the .ply."""
-    for kind in ("splat", "ply"):
-        if kind in files:
-            return file_url(capture, files[kind])
-    return None
-
-
 @login_required
 @require_GET
 def capture_detail(request, eid):
@@ -181,13 +174,13 @@ def capture_detail(request, eid):
 
 def render_detail(request, capture, rename_form, status=200):
     files = selectors.latest_files(capture)
-    splat_url = viewer_url(capture, files)
+    splat_kind = selectors.viewer_kind(files)
     return render(request, "dashboard/captures/detail.html", {
         "capture": capture,
-        "status": capture_status(capture),
+        "status": capture_status(capture, files),
         "outputs": outputs_of(capture, files),
-        "splat_url": splat_url,
-        "splat_format": "splat" if "splat" in files else "ply",
+        "splat_url": file_url(capture, files[splat_kind]) if splat_kind else None,
+        "splat_format": splat_kind or "ply",
         "cameras_url": file_url(capture, files["cameras"]) if "cameras" in files else "",
         "share_url": share_url(request, capture),
         "rename_form": rename_form,

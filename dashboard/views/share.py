@@ -48,7 +48,7 @@ def share(request, sid):
     except NotFound as error:
         raise Http404(error.message)
     files = selectors.latest_files(capture)
-    splat_kind = next((kind for kind in ("splat", "ply") if kind in files), None)
+    splat_kind = selectors.viewer_kind(files)
     context = {
         "capture": capture,
         "owner_name": capture.owner.nickname,

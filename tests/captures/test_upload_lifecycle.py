@@ -1,6 +1,7 @@
 """Multi-part uploads that are never completed are cleaned up; recurring jobs are scheduled."""
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -85,11 +86,20 @@ def test_a_capture_assembled_by_two_jobs_at_once_is_joined_once_and_whole(settin
         finally:
             connection.close()
 
+    join_parts, joins = services._join_parts, []
+
+    def slow_join(*args):
+        joins.append(1)
+        time.sleep(0.5)  # long enough that the second job starts while the first is still joining
+        join_parts(*args)
+
     workers = [threading.Thread(target=job) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(30)
+    with mock.patch.object(services, "_join_parts", slow_join):
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(30)
+    assert len(joins) == 1
     assert errors == []
     assert [content for _, content in results] == [data, data]
     assert results[0][0] == results[1][0]  # one source file, not two
