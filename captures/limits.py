@@ -1,4 +1,4 @@
-"""What each kind of upload may be, from the seeds. Used with captures.media.check_limits."""
+"""What each kind of upload may be, from the seeds. Used with media.check_limits."""
 
 MB = 1024 * 1024
 GB = 1024 * MB

@@ -3,9 +3,9 @@
 from django.conf import settings
 
 from gallery.pipelines import Output, PipelineFailed, register
+from media import MediaError, check_limits, extract_images, make_preview, probe
 
 from . import limits
-from .media import MediaError, check_limits, extract_images, make_preview, probe
 from .models import Capture
 
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from gallery import services as gallery
+from media import MediaError, check_limits, probe
 
 from . import limits
-from .media import MediaError, check_limits, probe
 from .models import Capture, UploadPart
 
 PART_URL_SALT = "captures.upload-part"

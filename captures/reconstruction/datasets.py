@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from captures.media.decode import list_images
+from media.decode import list_images
 
 from .errors import ReconstructionError
 from .scene import Camera, Scene

@@ -5,7 +5,7 @@ whose long side is at most `max_size` (never enlarged). The seeds' `resize` flag
 here means a long side of 1280 px (1280x720 landscape, 720x1280 portrait): enough detail for SIFT
 and splatting, and a quarter of the pixels of full HD.
 
-Decoding reuses captures.media: the same locked-down ffmpeg invocation as for previews (local files
+Decoding reuses media: the same locked-down ffmpeg invocation as for previews (local files
 and phone/browser demuxers only) and the same tone mapping, so 10-bit HLG/PQ phone video comes out
 with normal contrast instead of grey and washed out.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from captures.media import MediaError, extract_images, probe
-from captures.media.decode import fit_within, list_images, load_rgb, read_frames, sharpness, video_filter
+from media import MediaError, extract_images, probe
+from media.decode import fit_within, list_images, load_rgb, read_frames, sharpness, video_filter
 
 from .errors import ReconstructionError
 

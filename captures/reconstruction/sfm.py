@@ -34,7 +34,7 @@ import numpy as np
 import pycolmap
 from PIL import Image
 
-from captures.media.decode import list_images
+from media.decode import list_images
 
 from .errors import ReconstructionError
 from .scene import Camera, Scene

@@ -7,9 +7,9 @@ from django import forms
 from django.conf import settings
 
 from captures import limits
-from captures.media.archive import extract_images
 from captures.models import Capture
 from captures.selectors import reconstruction_methods
+from media.archive import extract_images
 
 MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
 

@@ -1,4 +1,4 @@
-"""captures.media: probing, limits, previews and image-set archives, on real phone videos and photos."""
+"""media: probing, limits, previews and image-set archives, on real phone videos and photos."""
 
 import dataclasses
 import json
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from captures.media import MediaError, MediaInfo, check_limits, extract_images, make_preview, probe
-from captures.media import archive as archive_module
-from captures.media.decode import sharpness
+from media import MediaError, MediaInfo, check_limits, extract_images, make_preview, probe
+from media import archive as archive_module
+from media.decode import sharpness
 from tests.conftest import SHARED_DATA
 
 CHAIR = "videos/chair_orbit_136x240.mp4"

@@ -17,13 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from captures import scenes as scene_service
-from captures.media import MediaError, check_limits, probe
 from captures.models import Capture
 from captures.services import capture_from_upload, queue_preview
 from gallery import pipelines
 from gallery import services as gallery_services
 from gallery.models import Item, ItemFile
 from gallery.tasks import Progress, run_item
+from media import MediaError, check_limits, probe
 from tests.conftest import SHARED_DATA, bearer
 
 pytestmark = pytest.mark.django_db(transaction=True)

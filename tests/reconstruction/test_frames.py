@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from captures.media.decode import sharpness
 from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import extract_frames, prepare_images
+from media.decode import sharpness
 from tests.conftest import SHARED_DATA
 
 CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from .errors import MediaError
-from .probe import _two_sizes, probe_image
+from .probe import probe_image, two_sizes
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
             raise MediaError(f"The archive holds {len(entries)} photos; the limit is {max_files}.")
         declared = sum(info.file_size for info in entries)
         if declared > max_total_bytes:
-            actual, limit = _two_sizes(declared, max_total_bytes)
+            actual, limit = two_sizes(declared, max_total_bytes)
             raise MediaError(f"The photos in the archive add up to {actual}; the limit is {limit}.")
         for info in entries:
             _check_ratio(info.filename, info.file_size, info.compress_size, max_ratio)
@@ -153,7 +153,7 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: 
         while chunk := src.read(CHUNK):
             count += len(chunk)
             if total + count > max_total:
-                actual, limit = _two_sizes(total + count, max_total)
+                actual, limit = two_sizes(total + count, max_total)
                 raise MediaError(f"The photos in the archive add up to more than {actual}; the limit is {limit}.")
             _check_ratio(info.filename, count, info.compress_size, max_ratio)
             dst.write(chunk)

@@ -1,4 +1,4 @@
-"""Pure media handling for uploads: probing, limits, previews and image-set archives (no Django here)."""
+"""Pure media code shared by every domain (no Django): probing, limits, decoding, previews and image-set archives."""
 
 from .archive import extract_images
 from .errors import MediaError

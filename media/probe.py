@@ -292,10 +292,10 @@ def check_limits(info: MediaInfo, *, formats=None, min_bytes=None, max_bytes=Non
         accepted = ", ".join(sorted(formats))
         raise MediaError(f"The file is {_describe(info)}; accepted formats: {accepted}.")
     if max_bytes is not None and info.size_bytes > max_bytes:
-        actual, limit = _two_sizes(info.size_bytes, max_bytes)
+        actual, limit = two_sizes(info.size_bytes, max_bytes)
         raise MediaError(f"The file is {actual}; the limit is {limit}.")
     if min_bytes is not None and info.size_bytes < min_bytes:
-        actual, limit = _two_sizes(info.size_bytes, min_bytes)
+        actual, limit = two_sizes(info.size_bytes, min_bytes)
         raise MediaError(f"The file is {actual}; it must be at least {limit}.")
     if info.kind == "video":
         if max_duration is not None and info.duration > max_duration:
@@ -351,7 +351,7 @@ def _size_unit(n: int) -> tuple[str, int]:
     return "bytes", 1
 
 
-def _two_sizes(actual: int, limit: int) -> tuple[str, str]:
+def two_sizes(actual: int, limit: int) -> tuple[str, str]:
     """Sizes in the limit's unit (MB = 1024 * 1024 bytes, as in the upload limits)."""
     unit, scale = _size_unit(limit)
     a, b = _two_numbers(actual / scale, limit / scale)
