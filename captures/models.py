@@ -3,7 +3,11 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+
+from gallery.models import Item, ItemFile
 
 
 def new_share_id():
@@ -19,6 +23,35 @@ def part_path(part, filename):
     return f"captures/{part.capture.eid}/parts/{part.number:05d}"
 
 
+class CaptureQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def with_state(self):
+        """Annotated with `db_state`: the one definition of a capture's state (Capture.state reads it).
+
+        Checked in this order: CREATED (no part yet), UPLOADING (parts arriving), FAILED (a job failed or was
+        cancelled), PROCESSING (a job is running), READY (the newest job is done), else UPLOADED (queued).
+        Also `has_thumbnail`, so a page of captures is listed without a query per capture.
+        """
+        items = Item.objects.filter(capture=OuterRef("pk"))
+        conditions = (
+            (Capture.State.CREATED, Q(uploaded_at__isnull=True, has_part=False)),
+            (Capture.State.UPLOADING, Q(uploaded_at__isnull=True)),
+            (Capture.State.FAILED, Q(has_stopped_item=True)),
+            (Capture.State.PROCESSING, Q(has_processing_item=True)),
+            (Capture.State.READY, Q(newest_item_status=Item.Status.DONE)),
+        )
+        return self.annotate(
+            has_part=Exists(UploadPart.objects.filter(capture=OuterRef("pk"))),
+            has_stopped_item=Exists(items.filter(status__in=[Item.Status.FAILED, Item.Status.CANCELLED])),
+            has_processing_item=Exists(items.filter(status=Item.Status.PROCESSING)),
+            newest_item_status=Subquery(items.order_by("-created_at").values("status")[:1]),
+            has_thumbnail=Exists(ItemFile.objects.filter(item__capture=OuterRef("pk"), kind="thumbnail")),
+        ).annotate(db_state=Case(*(When(condition, then=Value(state)) for state, condition in conditions),
+                                 default=Value(Capture.State.UPLOADED), output_field=models.CharField()))
+
+
 class Capture(models.Model):
     """Media a person uploaded (a video or a set of images), whole or in parts, and what was learnt of it."""
 
@@ -27,10 +60,12 @@ class Capture(models.Model):
         BULK_IMAGES = "bulk-images"
 
     class State(models.TextChoices):
-        CREATED = "CREATED"  # waiting for its parts
-        UPLOADED = "UPLOADED"  # complete, queued
+        # The names Teleport clients poll for (they wait for READY); the rules are in CaptureQuerySet.with_state.
+        CREATED = "CREATED"  # no part has arrived yet
+        UPLOADING = "UPLOADING"  # parts are arriving
+        UPLOADED = "UPLOADED"  # complete, its jobs queued
         PROCESSING = "PROCESSING"
-        FINISHED = "FINISHED"
+        READY = "READY"
         FAILED = "FAILED"
 
     eid = models.UUIDField("external id", default=uuid.uuid4, unique=True, editable=False)
@@ -52,9 +87,13 @@ class Capture(models.Model):
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    items = GenericRelation("gallery.Item", content_type_field="source_type", object_id_field="source_id",
+                            related_query_name="capture")
     assembly_started_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="Set while a worker joins the parts into the source; refreshed after each part.")
+
+    objects = CaptureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -83,16 +122,19 @@ class Capture(models.Model):
 
     @property
     def state(self):
-        if not self.is_uploaded:
-            return self.State.CREATED
-        item = self.status_item
-        if item is None or item.status == item.Status.QUEUED:
-            return self.State.UPLOADED
-        if item.status == item.Status.PROCESSING:
-            return self.State.PROCESSING
-        if item.status == item.Status.DONE:
-            return self.State.FINISHED
-        return self.State.FAILED
+        """The capture's state (see CaptureQuerySet.with_state); read from the annotation when there is one."""
+        state = getattr(self, "db_state", None)
+        if state is None:
+            state = Capture.objects.with_state().values_list("db_state", flat=True).get(pk=self.pk)
+        return self.State(state)
+
+    # What gallery's request archive packs for an item made from this capture (see gallery.selectors).
+    def item_inputs(self):
+        return [(self.original_filename or self.source.name, self.source)] if self.source else []
+
+    def item_description(self):
+        return {"id": str(self.eid), "name": self.name, "originalFilename": self.original_filename,
+                "inputDataFormat": self.input_data_format, "mediaInfo": self.media_info}
 
     def part_size(self, number):
         """The exact size part `number` (1-based) must have."""

@@ -1,9 +1,11 @@
 """Scenes (seed 001): a captured video trained into a 3D scene, saving outputs at chosen iterations.
 
-A scene is a Capture with two gallery items: the "preview" item every upload gets (thumbnail + gif)
-and its training item, which runs the pipeline of the chosen training mode with the parameters
-{"output_types": [...], "save_iterations": [...], "total_iterations": N}. The training pipeline saves
-each output type at each saved iteration as an item file (kind = output type, iteration = the iteration).
+A scene is a Capture with two gallery items: the preview every upload gets (thumbnail + gif) and its training
+item, which runs the reconstruction pipeline registered under the chosen training mode (its alias, e.g.
+"gaussian") with the parameters {"output_types": [...], "save_iterations": [...], "iterations": N}. The
+training pipeline saves each output type at each saved iteration as an item file (kind = output type,
+iteration = the iteration); an output type the pipeline does not make (splatting makes no "model") stays
+missing, as the seed's example shows.
 """
 
 from django.db import transaction
@@ -15,35 +17,33 @@ from gallery import services as gallery
 from . import limits
 from .services import capture_from_upload, queue_preview
 
-# The pipeline each training mode runs; a mode whose pipeline is not registered here is refused.
-TRAINING_PIPELINES = {"gaussian": "gaussian-splatting", "tensorf": "tensorf"}
-OUTPUT_TYPES = ("splat_cloud", "point_cloud", "video", "model")
 MAX_TOTAL_ITERATIONS = 100_000
 NAME_MAX_LENGTH = 200
 
 
+def training_modes():
+    """{training_mode: pipeline} of the reconstruction pipelines registered here that take a capture."""
+    return {alias: pipeline for pipeline in pipelines.in_category("reconstruction") for alias in pipeline.aliases
+            if any(accepted.model == "captures.capture" for accepted in pipeline.inputs)}
+
+
 def training_pipeline(training_mode):
-    """The registered pipeline for `training_mode`; Invalid when the mode is unknown or not installed."""
-    if training_mode not in TRAINING_PIPELINES:
-        raise Invalid(f"training_mode must be one of {', '.join(TRAINING_PIPELINES)}.")
-    pipeline = TRAINING_PIPELINES[training_mode]
-    if not pipelines.is_registered(pipeline):
+    """The registered pipeline for `training_mode`; Invalid when no pipeline here answers to it."""
+    modes = training_modes()
+    if training_mode not in modes:
         raise Invalid(f"training_mode '{training_mode}' is not available on this server yet.")
-    return pipeline
+    return modes[training_mode]
 
 
 def training_parameters(output_types, save_iterations, total_iterations):
-    """The training item's parameters, checked: known output types, 1 <= saved iteration <= total."""
+    """The training item's parameters, checked: 1 <= saved iteration <= total; the output types are checked
+    against the pipeline's declared parameter when the item is made."""
     if isinstance(total_iterations, bool) or not isinstance(total_iterations, int) \
             or not 1 <= total_iterations <= MAX_TOTAL_ITERATIONS:
         raise Invalid(f"total_iterations must be a whole number from 1 to {MAX_TOTAL_ITERATIONS}.")
     output_types = list(dict.fromkeys(output_types))
     if not output_types:
-        raise Invalid(f"output_types must list one or more of {', '.join(OUTPUT_TYPES)}.")
-    unknown = [kind for kind in output_types if kind not in OUTPUT_TYPES]
-    if unknown:
-        raise Invalid(f"output_types: {', '.join(map(str, unknown))} is not an output type; "
-                      f"choose from {', '.join(OUTPUT_TYPES)}.")
+        raise Invalid("output_types must list one or more output types, for example splat_cloud,point_cloud.")
     iterations = sorted(set(save_iterations))
     if not iterations:
         raise Invalid("save_iterations must list one or more iterations, for example 7000,30000.")
@@ -51,7 +51,7 @@ def training_parameters(output_types, save_iterations, total_iterations):
     if outside:
         raise Invalid(f"save_iterations: {', '.join(map(str, outside))} is not between 1 and total_iterations "
                       f"({total_iterations}).")
-    return {"output_types": output_types, "save_iterations": iterations, "total_iterations": total_iterations}
+    return {"output_types": output_types, "save_iterations": iterations, "iterations": total_iterations}
 
 
 def create_scene(owner, uploaded_file, training_mode, output_types, save_iterations, total_iterations, name=None):
@@ -69,8 +69,8 @@ def create_scene(owner, uploaded_file, training_mode, output_types, save_iterati
             capture = capture_from_upload(owner=owner, uploaded_file=uploaded_file,
                                           name=name[:NAME_MAX_LENGTH], limits=limits.ANY_VIDEO)
             queue_preview(capture)
-            gallery.create_item(owner=owner, name=capture.name, pipeline=pipeline, parameters=parameters,
-                                capture=capture)
+            gallery.create_item(owner=owner, name=capture.name, pipeline=pipeline.name, parameters=parameters,
+                                source=capture)
     except Exception:
         # The rows were rolled back; the stored video has no row left to delete it with.
         if capture is not None and capture.source.name:

@@ -1,45 +1,31 @@
 """Read-only queries about captures that reach across models (captures, their items, their items' files)."""
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import F
 
 from core.errors import NotFound
+from core.ownership import owned
 from gallery import pipelines
-from gallery.models import Item, ItemFile
-from gallery.selectors import progress_of
+from gallery.models import ItemFile
 
 from .models import Capture
 
 
 def captures_of(user):
     """The user's own captures, newest first."""
-    return Capture.objects.filter(owner=user).order_by("-created_at", "-pk")
+    return Capture.objects.owned_by(user).order_by("-created_at", "-pk")
 
 
-# Capture.state's rules in SQL, on the annotations of `with_state`; checked in this order, UPLOADED otherwise.
-STATE_CONDITIONS = (
-    (Capture.State.CREATED, Q(uploaded_at__isnull=True)),
-    (Capture.State.FAILED, Q(has_stopped_item=True)),
-    (Capture.State.PROCESSING, Q(has_processing_item=True)),
-    (Capture.State.FINISHED, Q(newest_item_status=Item.Status.DONE)),
-)
+NOT_FOUND = "There is no capture with this id."
 
 
-def with_state(captures):
-    """The captures annotated with `db_state` (what Capture.state answers) and `has_thumbnail`, so a page of
-    them is listed and filtered without a query per capture."""
-    items = Item.objects.filter(capture=OuterRef("pk"))
-    return captures.annotate(
-        has_stopped_item=Exists(items.filter(status__in=[Item.Status.FAILED, Item.Status.CANCELLED])),
-        has_processing_item=Exists(items.filter(status=Item.Status.PROCESSING)),
-        newest_item_status=Subquery(items.order_by("-created_at").values("status")[:1]),
-        has_thumbnail=Exists(ItemFile.objects.filter(item__capture=OuterRef("pk"), kind="thumbnail")),
-    ).annotate(db_state=Case(*(When(condition, then=Value(state)) for state, condition in STATE_CONDITIONS),
-                             default=Value(Capture.State.UPLOADED)))
+def own_capture(user, eid):
+    """The user's capture by external id (core.ownership: another account's reads as unknown)."""
+    return owned(Capture, user, eid=eid, not_found=NOT_FOUND)
 
 
 def captures_in_state(user, state=None):
     """The user's captures, newest first, with `db_state` and `has_thumbnail`; only those in `state` if given."""
-    captures = with_state(captures_of(user))
+    captures = captures_of(user).with_state()
     if state:
         captures = captures.filter(db_state=state)
     return captures
@@ -60,11 +46,13 @@ def status_of(capture):
         # A capture runs several jobs in turn (preview, then reconstruction): its bar spans them all, so it
         # never falls back when the next job starts. The positions stay those of the current job.
         items = list(capture.items.all())
-        progress["overall"] = round(sum(i.progress_fraction for i in items) / len(items), 4)
+        progress["overall"] = round(sum(i.progress.overall for i in items) / len(items), 4)
+    pipeline = pipelines.registered().get(item.pipeline) if item else None
     return {
         "state": str(state),
         "pipeline": item.pipeline if item else None,
         "stage": item.stage if item else "",
+        "stage_label": pipeline.stage_label(item.stage) if pipeline and item.stage else "",
         "progress": progress,
         "queue_position": item.queue_position if item else -1,
         "failure_reason": (item.failure_reason or "Processing failed.") if state == Capture.State.FAILED else "",
@@ -74,15 +62,12 @@ def status_of(capture):
 
 
 def progress_of_item(item):
-    """Overall and current-stage fractions (0..1) and the raw positions; all zero without an item."""
+    """Overall and current-stage fractions (0..1) and the raw positions (Item.progress); zeros without an item."""
     if item is None:
         return {"overall": 0.0, "current": 0.0, "overallPosition": 0, "overallSize": 0, "currentPosition": 0,
                 "currentSize": 0}
-    done = item.status == Item.Status.DONE
-    current = 1.0 if done else (min(1.0, item.current_position / item.current_size) if item.current_size else 0.0)
-    raw = progress_of(item)
-    raw.pop("stage")
-    return {"overall": round(item.progress_fraction, 4), "current": round(current, 4), **raw}
+    progress = item.progress
+    return {"overall": progress.overall, "current": progress.current, **progress.positions()}
 
 
 def _by_sid(sid):
@@ -108,7 +93,7 @@ def shared_capture(sid, user=None):
 
 def _files(capture):
     # The newest item first; within an item, the newest iteration first (as Item.file picks).
-    return ItemFile.objects.filter(item__capture=capture).order_by(
+    return ItemFile.objects.filter(item__capture__pk=capture.pk).select_related("item").order_by(
         "-item__created_at", F("iteration").desc(nulls_last=True))
 
 
@@ -118,6 +103,25 @@ def latest_files(capture):
     for item_file in _files(capture):
         files.setdefault(item_file.kind, item_file)
     return files
+
+
+def _declared_position(item_file):
+    pipeline = pipelines.registered().get(item_file.item.pipeline)
+    kinds = [output.kind for output in pipeline.outputs] if pipeline else []
+    return kinds.index(item_file.kind) if item_file.kind in kinds else len(kinds)
+
+
+def ordered_outputs(files):
+    """[(kind, ItemFile)] of `files` (from latest_files): the newest job's files first, each job's in the order its
+    pipeline declares its outputs."""
+    return sorted(files.items(), key=lambda pair: (-pair[1].item.created_at.timestamp(), _declared_position(pair[1]),
+                                                   pair[0]))
+
+
+def output_label(item_file):
+    """What a file is, in the words of the pipeline that made it."""
+    pipeline = pipelines.registered().get(item_file.item.pipeline)
+    return pipeline.output_label(item_file.kind) if pipeline else item_file.kind.replace("_", " ").capitalize()
 
 
 # What a 3D viewer shows of a capture, best first: the compressed splats load fastest.
@@ -137,10 +141,7 @@ def latest_file(capture, kind):
     return item_file
 
 
-# Reconstruction methods a person can pick for a capture, by pipeline name, with the name shown for them.
-RECONSTRUCTION_METHODS = {"gaussian-splatting": "Gaussian splatting"}
-
-
 def reconstruction_methods():
-    """[(pipeline, label)] of the reconstruction methods whose pipelines are registered on this server."""
-    return [(name, label) for name, label in RECONSTRUCTION_METHODS.items() if pipelines.is_registered(name)]
+    """[(pipeline, label)] of the reconstruction pipelines registered on this server that take a capture."""
+    return [(pipeline.name, pipeline.label) for pipeline in pipelines.in_category("reconstruction")
+            if any(accepted.model == "captures.capture" for accepted in pipeline.inputs)]

@@ -8,7 +8,6 @@ import math
 import shutil
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,33 +19,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from gallery import pipelines
 from gallery import services as gallery
 from media import MediaError, check_limits, probe
 
-from . import limits
 from .models import Capture, UploadPart
 
 PART_URL_SALT = "captures.upload-part"
 COPY_BUFFER = 4 * 1024 * 1024
 # A claim on a capture's assembly is refreshed after every part; one this old belongs to a dead worker.
 ASSEMBLY_STALE_AFTER = timedelta(minutes=10)
-
-
-def capture_for(user, eid):
-    capture = Capture.objects.filter(eid=eid).first() if _is_uuid(eid) else None
-    if capture is None:
-        raise NotFound("There is no capture with this id.")
-    if capture.owner_id != user.pk:
-        raise Forbidden("This capture belongs to another account.")
-    return capture
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
 
 
 # --- whole uploads ------------------------------------------------------------------------------
@@ -98,31 +80,42 @@ def capture_from_upload(*, owner, uploaded_file, name, limits, input_data_format
 
 
 def queue_preview(capture):
-    return gallery.create_item(owner=capture.owner, name=capture.name, pipeline="preview", capture=capture)
+    """The preview every complete upload gets (the registered pipelines of category "preview")."""
+    return [gallery.create_item(owner=capture.owner, name=capture.name, pipeline=pipeline.name, source=capture)
+            for pipeline in pipelines.in_category("preview") if pipeline.accepts(capture, capture.input_data_format)]
 
 
-def queue_reconstruction(capture, *, iterations=None, save_iterations=(), output_types=("splat_cloud",),
-                         name=None):
-    """Gaussian splatting of the capture (seed 004: a capture is reconstructed once uploaded)."""
-    parameters = {"iterations": iterations or settings.RECONSTRUCTION_DEFAULT_ITERATIONS,
-                  "save_iterations": list(save_iterations), "output_types": list(output_types)}
-    return gallery.create_item(owner=capture.owner, name=name or capture.name, pipeline="gaussian-splatting",
-                               capture=capture, parameters=parameters)
+def reconstruction_method(method=None):
+    """The reconstruction pipeline to run: `method` when given, else the server's default
+    (ATLAS_RECONSTRUCTION_METHOD); Invalid when it is not a reconstruction method registered here."""
+    name = method or settings.RECONSTRUCTION_METHOD
+    if not pipelines.is_registered(name) or pipelines.get(name).category != "reconstruction":
+        choices = ", ".join(p.name for p in pipelines.in_category("reconstruction"))
+        raise Invalid(f"method: {name!r} is not a reconstruction method on this server; choose from {choices}.")
+    return name
+
+
+def queue_reconstruction(capture, *, method=None, name=None, **parameters):
+    """The capture's reconstruction (seed 004: a capture is reconstructed once uploaded) with the method's
+    parameters (checked against what the pipeline declares)."""
+    given = {key: value for key, value in parameters.items() if value is not None}
+    return gallery.create_item(owner=capture.owner, name=name or capture.name, pipeline=reconstruction_method(method),
+                               source=capture, parameters=given)
 
 
 @transaction.atomic
-def request_gaussian_splatting(*, owner, name, epochs, uploaded_file):
-    """Seed 000 §3.5: a video within gs3d's limits becomes a capture, its preview and its splatting item."""
+def request_reconstruction(*, owner, name, uploaded_file, limits, method=None, **parameters):
+    """A video uploaded in one request (seed 000 §3.5) becomes a capture, its preview and its reconstruction;
+    an item name still in use by the same method is refused."""
     from gallery.models import Item
 
-    from .reconstruction.pipeline import iterations_for_epochs
-
-    if Item.objects.filter(owner=owner, name=name, pipeline="gaussian-splatting").exclude(
+    method = reconstruction_method(method)
+    if Item.objects.filter(owner=owner, name=name, pipeline=method).exclude(
             status__in=[Item.Status.FAILED, Item.Status.CANCELLED]).exists():
-        raise Invalid(f"You already have a gs3d item named {name!r}. Choose another itemName.")
-    capture = capture_from_upload(owner=owner, uploaded_file=uploaded_file, name=name, limits=limits.GS3D_VIDEO)
+        raise Invalid(f"You already have an item named {name!r} made this way. Choose another itemName.")
+    capture = capture_from_upload(owner=owner, uploaded_file=uploaded_file, name=name, limits=limits)
     queue_preview(capture)
-    return queue_reconstruction(capture, iterations=iterations_for_epochs(epochs))
+    return queue_reconstruction(capture, method=method, **parameters)
 
 
 # --- multi-part uploads ---------------------------------------------------------------------------
@@ -262,7 +255,8 @@ def complete_multipart(capture, parts):
     capture.uploaded_at = timezone.now()
     capture.save(update_fields=["uploaded_at"])
     queue_preview(capture)
-    queue_reconstruction(capture, iterations=capture.reconstruction_parameters.get("iterations"))
+    chosen = dict(capture.reconstruction_parameters)
+    queue_reconstruction(capture, method=chosen.pop("method", None), **chosen)
     return capture
 
 

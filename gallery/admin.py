@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
-from . import selectors, services
+from . import pipelines, selectors, services
 from .models import Item, ItemFile
 
 
@@ -30,16 +31,16 @@ def _skipped(counts, allowed):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "status_badge", "pipeline", "owner", "stage", "progress", "queue_place", "worker_beat",
-                    "failure"]
+    list_display = ["name", "status_badge", "pipeline_label", "owner", "stage_label", "progress", "queue_place",
+                    "worker_beat", "failure"]
     list_display_links = ["name"]
     list_filter = ["status", "pipeline", "queue", "created_at"]
     list_select_related = ["owner"]
     list_per_page = 50
     search_fields = ["id", "name", "owner__email", "owner__nickname", "failure_reason", "worker"]
-    readonly_fields = ["id", "owner", "pipeline", "queue", "capture", "status", "failure_reason", "log", "attempts",
-                       "stage", "overall_position", "overall_size", "current_position", "current_size", "worker",
-                       "created_at", "queued_at", "started_at", "heartbeat_at", "finished_at"]
+    readonly_fields = ["id", "owner", "pipeline", "method", "queue", "made_from", "status", "failure_reason", "log",
+                       "attempts", "stage", "overall_position", "overall_size", "current_position", "current_size",
+                       "worker", "created_at", "queued_at", "started_at", "heartbeat_at", "finished_at"]
     inlines = [ItemFileInline]
     actions = ["retry", "cancel"]
 
@@ -54,9 +55,36 @@ class ItemAdmin(admin.ModelAdmin):
         return format_html('<span class="queue-status queue-status-{}">{}</span>', item.status,
                            item.get_status_display())
 
+    @admin.display(description="pipeline", ordering="pipeline")
+    def pipeline_label(self, item):
+        return pipelines.label_of(item.pipeline)
+
+    @admin.display(description="method")
+    def method(self, item):
+        return pipelines.get(item.pipeline).method if pipelines.is_registered(item.pipeline) else "—"
+
+    @admin.display(description="stage", ordering="stage")
+    def stage_label(self, item):
+        if not item.stage:
+            return None
+        return pipelines.get(item.pipeline).stage_label(item.stage) if pipelines.is_registered(item.pipeline) \
+            else item.stage
+
+    @admin.display(description="made from")
+    def made_from(self, item):
+        source = selectors.source_of(item)
+        if source is None:
+            return None
+        meta = source._meta
+        try:
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[source.pk])
+        except NoReverseMatch:
+            return f"{meta.verbose_name}: {source}"
+        return format_html('<a href="{}">{}: {}</a>', url, meta.verbose_name, source)
+
     @admin.display(description="progress")
     def progress(self, item):
-        percent = round(item.progress_fraction * 100)
+        percent = round(item.progress.overall * 100)
         detail = ""
         if item.status == Item.Status.PROCESSING and item.overall_size:
             detail = f"stage {max(item.overall_position, 1)} of {item.overall_size}"

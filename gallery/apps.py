@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class GalleryConfig(AppConfig):
@@ -8,6 +7,3 @@ class GalleryConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
-        from .schedules import ensure_schedules
-
-        post_migrate.connect(ensure_schedules, sender=self)

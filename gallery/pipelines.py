@@ -1,9 +1,21 @@
-"""The registry of pipelines an item can run, and what a running pipeline is handed.
+"""The registry of pipelines an item can run: each pipeline's facts in one place.
 
-A pipeline is registered under the model name the seeds use. Its `run(item, job)` reads the item's
-inputs, calls a pure pipeline package with paths and a `job.report(stage, done, total)` callback, and
-returns the files it made as `Output`s; the runner stores them. To refuse with a reason a person can
-act on, it raises `PipelineFailed`.
+A pipeline is registered once, by one module in its domain app (`<app>/pipelines/<name>.py`), with everything
+the rest of the house needs to know about it:
+
+- `label` and `method`: its name for people, and one honest line saying what method it runs;
+- `stages`: (name, label) pairs in the order it reports them through `job.report(stage, done, total)`;
+- `outputs`: the files it stores (kind, content type, label; `per_iteration` for training snapshots);
+- `inputs`: what it accepts, by model label and format (e.g. `Input("captures.capture", ("video",))`);
+- `parameters`: each with its default and allowed values; `clean_parameters` checks a request against them;
+- `category` and `aliases`: what kind of work it is ("preview", "reconstruction", ...) and the names clients
+  use for it (the scenes door's `training_mode`).
+
+The dashboard, the admin and the doors read these facts; none of them lists pipelines of its own.
+
+`run(item, job)` reads the item's source, calls a pure pipeline package with paths and `job.report`, and returns
+the files it made as `Output`s; the runner stores them. To refuse with a reason a person can act on, it raises
+`PipelineFailed`.
 """
 
 import shutil
@@ -16,12 +28,83 @@ class PipelineFailed(Exception):
     """The input cannot give a result; the message tells the person what to change."""
 
 
+class InvalidParameters(ValueError):
+    """A request's parameters break the pipeline's declared rules; the message says which and how."""
+
+
 @dataclass(frozen=True)
 class Output:
+    """A file a run made, handed to the runner to store."""
+
     kind: str
     path: Path
     iteration: int | None = None
     content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """A kind of file the pipeline stores."""
+
+    kind: str
+    content_type: str
+    label: str
+    per_iteration: bool = False  # (also) stored at each saved training iteration
+
+
+@dataclass(frozen=True)
+class Input:
+    """What a pipeline is made from: a model ("app_label.model") and, where it has them, the formats accepted."""
+
+    model: str
+    formats: tuple[str, ...] = ()
+
+    def accepts(self, source, format=None):
+        meta = source._meta
+        return f"{meta.app_label}.{meta.model_name}" == self.model and (not self.formats or format in self.formats)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: its default and what is allowed (a whole-number range, choices, or a list of either)."""
+
+    name: str
+    default: object = None
+    label: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple = ()
+    many: bool = False  # a list of values, each checked
+
+    def clean(self, value):
+        if value is None:
+            return self.default() if callable(self.default) else self.default
+        if self.many:
+            if not isinstance(value, (list, tuple)):
+                raise InvalidParameters(f"{self.name} must be a list.")
+            return [self._clean_one(v) for v in value]
+        return self._clean_one(value)
+
+    def _clean_one(self, value):
+        if self.choices:
+            if value not in self.choices:
+                raise InvalidParameters(f"{self.name}: {value!r} is not allowed; choose from "
+                                        f"{', '.join(map(str, self.choices))}.")
+            return value
+        if self.minimum is not None or self.maximum is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidParameters(f"{self.name} must be a whole number.")
+            below = self.minimum is not None and value < self.minimum
+            above = self.maximum is not None and value > self.maximum
+            if below or above:
+                raise InvalidParameters(f"{self.name} must be from {self.minimum} to {self.maximum}; it is {value}.")
+        return value
 
 
 @dataclass
@@ -47,22 +130,83 @@ class Pipeline:
     name: str
     run: Callable
     timeout: int
-    stages: tuple[str, ...]
+    label: str
+    method: str
+    stages: tuple[Stage, ...]
+    outputs: tuple[OutputKind, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    category: str = ""
+    aliases: tuple[str, ...] = ()
     queue: str = "default"
-    description: str = ""
+
+    @property
+    def stage_names(self):
+        return tuple(stage.name for stage in self.stages)
+
+    def stage_label(self, name):
+        """The label people see for stage `name`; the name itself for one the pipeline did not declare."""
+        return next((stage.label for stage in self.stages if stage.name == name), name)
+
+    def output(self, kind):
+        """The declared output of `kind`, or None."""
+        return next((output for output in self.outputs if output.kind == kind), None)
+
+    def output_label(self, kind):
+        output = self.output(kind)
+        return output.label if output else kind
+
+    def snapshot_kinds(self):
+        return tuple(output.kind for output in self.outputs if output.per_iteration)
+
+    def accepts(self, source, format=None):
+        return any(accepted.accepts(source, format) for accepted in self.inputs)
+
+    def clean_parameters(self, requested):
+        """The parameters an item of this pipeline runs with: `requested` checked against the declared ones,
+        defaults filled in. Unknown names are refused, naming the known ones."""
+        requested = dict(requested or {})
+        known = {parameter.name: parameter for parameter in self.parameters}
+        unknown = sorted(set(requested) - set(known))
+        if unknown:
+            raise InvalidParameters(f"{', '.join(unknown)}: not a parameter of {self.label}; it takes "
+                                    f"{', '.join(known) or 'none'}.")
+        return {name: parameter.clean(requested.get(name)) for name, parameter in known.items()}
 
 
 _registry: dict[str, Pipeline] = {}
 
 
-def register(name, *, timeout, stages, queue="default", description=""):
-    """Registers the decorated `run(item, job)` under `name`."""
+def register(name, *, timeout, label, method, stages, outputs=(), inputs=(), parameters=(), category="",
+             aliases=(), queue="default"):
+    """Registers the decorated `run(item, job)` under `name` with the pipeline's facts (see the module doc).
+
+    `stages` are Stage objects, (name, label) pairs, or names (their own labels).
+    """
 
     def decorator(run):
-        _registry[name] = Pipeline(name, run, timeout, tuple(stages), queue, description or (run.__doc__ or ""))
+        _registry[name] = Pipeline(
+            name=name, run=run, timeout=timeout, label=label, method=method,
+            stages=tuple(_stage(s) for s in stages), outputs=tuple(outputs),
+            inputs=tuple(inputs), parameters=tuple(parameters), category=category, aliases=tuple(aliases),
+            queue=queue,
+        )
         return run
 
     return decorator
+
+
+def _stage(stage):
+    if isinstance(stage, Stage):
+        return stage
+    if isinstance(stage, str):
+        return Stage(stage, stage.replace("_", " ").capitalize())
+    return Stage(*stage)
+
+
+def unregister(name):
+    """Removes a registration (tests register pipelines of their own)."""
+    _registry.pop(name, None)
 
 
 def get(name):
@@ -78,3 +222,19 @@ def is_registered(name):
 
 def registered():
     return dict(_registry)
+
+
+def in_category(category):
+    """The registered pipelines of `category`, in registration order."""
+    return [pipeline for pipeline in _registry.values() if pipeline.category == category]
+
+
+def by_alias(alias, category=None):
+    """The pipeline clients call `alias` (within `category` if given), or None."""
+    return next((p for p in _registry.values() if alias in p.aliases and (category is None or p.category == category)),
+                None)
+
+
+def label_of(name):
+    """The label people see for pipeline `name`; the name itself when it is not registered here."""
+    return _registry[name].label if name in _registry else name

@@ -11,7 +11,6 @@ import shutil
 import tarfile
 import tempfile
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,34 +19,26 @@ from pathlib import PurePosixPath
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from core.errors import Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound
+from core.ids import parse_uuid
+from core.ownership import owned
 
-from . import services
 from .models import Item
 
 CHUNK = 1024 * 1024
 NOT_FOUND = "There is no item with this id."
 
 
-def _item_id(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(NOT_FOUND)
-
-
-def own_item(user, item_id):
-    """The user's own item. Malformed, unknown and other people's ids are all NotFound alike, so an
-    answer never tells whether someone else's item exists."""
-    item = Item.objects.select_related("owner", "capture").filter(pk=_item_id(item_id), owner=user).first()
-    if item is None:
-        raise NotFound(NOT_FOUND)
-    return item
+def own_item(user, item_id, *, others=NotFound):
+    """The user's own item (core.ownership: malformed, unknown and other people's ids are NotFound alike, unless
+    the door's route answers others' items with `others=Forbidden`)."""
+    return owned(Item.objects.select_related("owner"), user, pk=item_id, not_found=NOT_FOUND, others=others,
+                 forbidden="This item belongs to another account.")
 
 
 def item_to_change(user, item_id):
-    """The item `user` wants to change: NotFound for malformed or unknown ids, Forbidden for someone else's."""
-    return services.item_for(user, _item_id(item_id))
+    """Seed 000's DELETE: NotFound for malformed or unknown ids, Forbidden for someone else's item."""
+    return own_item(user, item_id, others=Forbidden)
 
 
 # --- pages of items ------------------------------------------------------------------------------
@@ -68,9 +59,9 @@ def decode_cursor(cursor):
     try:
         created, _, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         created_at = datetime.fromisoformat(created)
-        if created_at.tzinfo is None:
+        if created_at.tzinfo is None or parse_uuid(item_id) is None:
             raise ValueError(created)
-        return created_at, uuid.UUID(item_id)
+        return created_at, parse_uuid(item_id)
     except (ValueError, UnicodeError, binascii.Error):
         raise Invalid("cursor: this is not a cursor this API handed out. Start again without one.")
 
@@ -114,13 +105,8 @@ def _iso(moment):
 
 
 def progress_of(item):
-    return {
-        "stage": item.stage,
-        "overallPosition": item.overall_position,
-        "overallSize": item.overall_size,
-        "currentPosition": item.current_position,
-        "currentSize": item.current_size,
-    }
+    """The item's progress (Item.progress) under the atlas door's camelCase names."""
+    return {"stage": item.stage, **item.progress.positions()}
 
 
 def _add_bytes(archive, name, data):
@@ -155,40 +141,50 @@ def _spooled(write):
     return spool
 
 
-def input_file_of(item):
-    """(name in the archive, the stored file) of what the item was made from, or None."""
-    capture = item.capture
-    if capture is None or not capture.source or not capture.source.storage.exists(capture.source.name):
+def source_of(item):
+    """What the item was made from, if that object still exists."""
+    try:
+        return item.source
+    except AttributeError:  # its model is gone from this server
         return None
-    name = PurePosixPath(capture.original_filename or capture.source.name).name
-    return name, capture.source
+
+
+def input_files_of(item):
+    """[(name in the archive, stored file)] of what the item was made from.
+
+    Any domain's object can be an item's source; it lists its input files with `item_inputs()` (and may
+    describe itself with `item_description()`). Files gone from storage are left out.
+    """
+    source = source_of(item)
+    listed = source.item_inputs() if source is not None and hasattr(source, "item_inputs") else []
+    return [(PurePosixPath(name).name, stored) for name, stored in listed
+            if stored and stored.storage.exists(stored.name)]
 
 
 def request_archive(item):
-    """An open temporary request.tar.gz: request.json (what was asked) and the input file under input/."""
-    capture = item.capture
-    source = input_file_of(item)
+    """An open temporary request.tar.gz: request.json (what was asked) and the input files under input/."""
+    source = source_of(item)
+    inputs = input_files_of(item)
+    described = None
+    if source is not None:
+        meta = source._meta
+        described = {"type": f"{meta.app_label}.{meta.model_name}",
+                     **(source.item_description() if hasattr(source, "item_description") else {"id": str(source.pk)})}
     description = {
         "requestId": str(item.pk),
         "itemName": item.name,
         "pipeline": item.pipeline,
         "parameters": item.parameters,
         "createdAt": _iso(item.created_at),
-        "capture": None if capture is None else {
-            "id": str(capture.eid),
-            "name": capture.name,
-            "originalFilename": capture.original_filename,
-            "inputDataFormat": capture.input_data_format,
-            "mediaInfo": capture.media_info,
-        },
-        "input": None if source is None else f"input/{source[0]}",
+        "source": described,
+        "inputs": [f"input/{name}" for name, _ in inputs],
     }
 
     def write(spool):
         with tarfile.open(fileobj=spool, mode="w:gz") as archive:
             _add_bytes(archive, "request.json", _json(description))
-            if source is not None:
-                _add_stored(archive, f"input/{source[0]}", source[1].storage, source[1].name)
+            for name, stored in inputs:
+                _add_stored(archive, f"input/{name}", stored.storage, stored.name)
 
     return _spooled(write)
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import Forbidden, NotFound
+from core.errors import Invalid
 
 from . import pipelines
 from .models import Item, ItemFile
@@ -33,23 +33,21 @@ def enqueue(item):
 
 
 @transaction.atomic
-def create_item(*, owner, name, pipeline, parameters=None, capture=None):
+def create_item(*, owner, name, pipeline, parameters=None, source=None):
+    """Queues one run of `pipeline` made from `source` (any model instance, or None).
+
+    `parameters` are checked against the pipeline's declared ones and completed with their defaults; a request
+    that breaks them raises Invalid with the pipeline's message.
+    """
     definition = pipelines.get(pipeline)
-    item = Item.objects.create(
-        owner=owner, name=name, pipeline=pipeline, parameters=parameters or {}, capture=capture,
-        queue=definition.queue, overall_size=len(definition.stages),
-    )
+    try:
+        cleaned = definition.clean_parameters(parameters)
+    except pipelines.InvalidParameters as exc:
+        raise Invalid(str(exc)) from None
+    item = Item(owner=owner, name=name, pipeline=pipeline, parameters=cleaned, source=source,
+                queue=definition.queue, overall_size=len(definition.stages))
+    item.save()
     enqueue(item)
-    return item
-
-
-def item_for(user, item_id):
-    """The item if `user` may see it: NotFound for unknown ids, Forbidden for someone else's."""
-    item = Item.objects.select_related("owner").filter(pk=item_id).first()
-    if item is None:
-        raise NotFound("There is no item with this id.")
-    if item.owner_id != user.pk:
-        raise Forbidden("This item belongs to another account.")
     return item
 
 
@@ -96,7 +94,7 @@ def claim(item_id):
         status=Item.Status.PROCESSING, started_at=now, heartbeat_at=now, worker=worker_name(),
         attempts=F("attempts") + 1, stage="starting", overall_position=0, current_position=0, current_size=0,
     )
-    return Item.objects.select_related("capture", "owner").get(pk=item_id) if claimed else None
+    return Item.objects.select_related("owner").get(pk=item_id) if claimed else None
 
 
 def store_outputs(item, outputs):

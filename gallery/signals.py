@@ -1,16 +1,11 @@
-"""Files leave storage with the rows that own them, however the rows are deleted (cascades included)."""
+"""Item files leave storage with their rows, however the rows are deleted (cascades included)."""
 
-from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from core.files import delete_file_on_commit
+
 from .models import ItemFile
-
-
-def delete_file_on_commit(field_file):
-    if field_file and field_file.name:
-        storage, name = field_file.storage, field_file.name
-        transaction.on_commit(lambda: storage.delete(name))
 
 
 @receiver(post_delete, sender=ItemFile)

@@ -35,7 +35,7 @@ class Progress:
 
     def __init__(self, item, min_interval=1.0):
         self.item_id = item.pk
-        self.stages = list(pipelines.get(item.pipeline).stages)
+        self.stages = list(pipelines.get(item.pipeline).stage_names)
         self.min_interval = min_interval
         self.last_write = 0.0
         self.stage = None
@@ -86,7 +86,7 @@ def run_item(item_id):
     pipeline = pipelines.get(item.pipeline)
     log.info("Running %s for item %s", item.pipeline, item.pk)
     with tempfile.TemporaryDirectory(prefix=f"atlas-{item.pk}-") as work, Progress(item) as progress:
-        job = pipelines.Job(work_dir=Path(work), report=progress.report, stages=pipeline.stages)
+        job = pipelines.Job(work_dir=Path(work), report=progress.report, stages=pipeline.stage_names)
         try:
             outputs = pipeline.run(item, job)
             services.finish(item, outputs)

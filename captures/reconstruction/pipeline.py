@@ -31,12 +31,6 @@ ORBIT_FRAMES = 90
 SNAPSHOT_ORBIT_FRAMES = 36
 
 
-def iterations_for_epochs(epochs):
-    """Seed 000's `Epoch` (1-100) as iterations: 300 each, so Epoch 100 is the reference's 30,000-iteration
-    schedule and Epoch 10 a 3,000-iteration run."""
-    return 300 * int(epochs)
-
-
 @dataclass
 class Reconstruction:
     """What `reconstruct` made, file paths under its output folder, plus what it measured."""

@@ -15,10 +15,11 @@ MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
 
 # What a person reads for each Capture.state, and the badge (static/css/atlas.css) that shows it.
 STATES = {
-    Capture.State.CREATED: ("Uploading", "uploading"),
+    Capture.State.CREATED: ("Waiting for the upload", "uploading"),
+    Capture.State.UPLOADING: ("Uploading", "uploading"),
     Capture.State.UPLOADED: ("Queued", "queued"),
     Capture.State.PROCESSING: ("Processing", "processing"),
-    Capture.State.FINISHED: ("Ready", "done"),
+    Capture.State.READY: ("Ready", "done"),
     Capture.State.FAILED: ("Failed", "failed"),
 }
 
@@ -129,7 +130,7 @@ class NewCaptureForm(forms.Form):
 
     @property
     def reconstruction_parameters(self):
-        return {"iterations": self.cleaned_data["iterations"]}
+        return {"method": self.cleaned_data["method"], "iterations": self.cleaned_data["iterations"]}
 
 
 class RenameForm(forms.Form):

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +16,7 @@ from captures import selectors, services
 from captures.models import Capture
 from core.downloads import file_response
 from core.errors import NotFound, ServiceError
+from gallery import pipelines
 
 from ..forms.captures import (
     ACCEPT,
@@ -28,30 +29,14 @@ from ..forms.captures import (
 )
 
 PER_PAGE = 12
-STEPS = {"preview": "Preview", **selectors.RECONSTRUCTION_METHODS}
-STAGES = {
-    "assemble": "Joining the uploaded parts",
-    "probe": "Checking the file",
-    "preview": "Making the preview",
-    "frames": "Picking the sharpest frames",
-    "poses": "Finding the camera positions",
-    "training": "Training the Gaussian splats",
-    "export": "Writing the model files",
-}
-# Outputs in the order the detail page lists them, with what each one is.
-OUTPUTS = {
-    "splat": "Gaussian splats, compressed (.splat)",
-    "ply": "Gaussian splats (.ply)",
-    "point_cloud": "Point cloud (.ply)",
-    "video": "Orbit video (.mp4)",
-    "cameras": "Camera poses (.json)",
-    "gif": "Preview animation (.gif)",
-    "thumbnail": "Thumbnail (.jpg)",
-}
 
 
 def own_capture(user, eid):
-    return get_object_or_404(selectors.captures_of(user), eid=eid)
+    """The user's capture; 404 for an unknown id and another account's capture alike (core.ownership)."""
+    try:
+        return selectors.own_capture(user, eid)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
 
 
 def wants_json(request):
@@ -135,9 +120,9 @@ def capture_status(capture, files=None):
         "eid": str(capture.eid),
         "state_label": label,
         "badge": badge,
-        "finished": status["state"] in (Capture.State.FINISHED, Capture.State.FAILED),
-        "step": STEPS.get(status["pipeline"], status["pipeline"]),
-        "stage_label": STAGES.get(status["stage"], status["stage"].capitalize()),
+        "finished": status["state"] in (Capture.State.READY, Capture.State.FAILED),
+        "step": pipelines.label_of(status["pipeline"]) if status["pipeline"] else None,
+        "stage_label": status["stage_label"] or status["stage"].capitalize(),
         "gif_url": file_url(capture, files["gif"]) if "gif" in files else None,
     })
     return status
@@ -156,9 +141,10 @@ def file_url(capture, item_file):
 
 
 def outputs_of(capture, files):
-    ordered = [kind for kind in OUTPUTS if kind in files] + sorted(kind for kind in files if kind not in OUTPUTS)
-    return [{"kind": kind, "label": OUTPUTS.get(kind, kind.replace("_", " ").capitalize()), "file": files[kind],
-             "url": file_url(capture, files[kind])} for kind in ordered]
+    """The capture's files as the detail page lists them: labelled and ordered as their pipelines declare them,
+    the newest job's first."""
+    return [{"kind": kind, "label": selectors.output_label(item_file), "file": item_file,
+             "url": file_url(capture, item_file)} for kind, item_file in selectors.ordered_outputs(files)]
 
 
 def share_url(request, capture):

@@ -5,8 +5,13 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from captures import limits
 from captures import services as captures
 from doors.base import AtlasView
+
+# Seed 000's `Epoch` (1-100) as training iterations: 300 each, so Epoch 100 is the reference's 30,000-iteration
+# schedule and Epoch 10 a 3,000-iteration run.
+ITERATIONS_PER_EPOCH = 300
 
 
 class Gs3dRequestSerializer(serializers.Serializer):
@@ -29,6 +34,7 @@ class Gs3dView(AtlasView):
 
     def post(self, request):
         data = self.validated(Gs3dRequestSerializer)
-        item = captures.request_gaussian_splatting(owner=request.user, name=data["itemName"], epochs=data["Epoch"],
-                                                   uploaded_file=data["Payload"])
+        item = captures.request_reconstruction(
+            owner=request.user, name=data["itemName"], uploaded_file=data["Payload"], limits=limits.GS3D_VIDEO,
+            method="gaussian-splatting", iterations=ITERATIONS_PER_EPOCH * data["Epoch"])
         return Response({"requestId": str(item.pk)}, status=201)

@@ -82,7 +82,7 @@ class CaptureDetailView(CapturesView):
     def get(self, request, eid):
         """One capture, with its state and preview URLs (an Atlas addition to poll while it processes)."""
         query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
-        return Response(s.capture_output(request, services.capture_for(request.user, eid), query["time_zone"]))
+        return Response(s.capture_output(request, selectors.own_capture(request.user, eid), query["time_zone"]))
 
     @extend_schema(tags=TAGS, summary="Modify capture", parameters=[s.TimeZoneQuerySerializer],
                    request=s.EditCaptureSerializer,
@@ -91,7 +91,7 @@ class CaptureDetailView(CapturesView):
         """Renames the capture; `is_public` (an Atlas addition) makes it public or private."""
         query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
         data = self.validated(s.EditCaptureSerializer)
-        capture = services.capture_for(request.user, eid)
+        capture = selectors.own_capture(request.user, eid)
         if "name" in data:
             services.rename(capture, data["name"])
         if "is_public" in data:
@@ -102,7 +102,7 @@ class CaptureDetailView(CapturesView):
                    responses={204: OpenApiResponse(description="Deleted, with its files."), **DETAIL_ERRORS})
     def delete(self, request, eid):
         """Deletes the capture, its parts, its processing and every file made from it."""
-        services.delete_capture(services.capture_for(request.user, eid))
+        services.delete_capture(selectors.own_capture(request.user, eid))
         return Response(status=204)
 
 
@@ -116,7 +116,7 @@ class UploadUrlView(CapturesView):
     def post(self, request, eid, part_no):
         number = self.validated(s.PartNumberSerializer, data={"part_no": part_no}, location="path")["part_no"]
         data = self.validated(s.UploadUrlRequestSerializer, context={"eid": eid})
-        capture = services.replan(services.capture_for(request.user, eid), data["bytesize"])
+        capture = services.replan(selectors.own_capture(request.user, eid), data["bytesize"])
         path = services.upload_url_for(capture, number)
         return Response({"eid": str(capture.eid), "upload_url": request.build_absolute_uri(path),
                          "chunk_size": capture.chunk_size})
@@ -161,7 +161,7 @@ class CaptureUploadedView(CapturesView):
 
     def post(self, request, eid):
         data = self.validated(s.CaptureUploadedSerializer, context={"eid": eid})
-        capture = services.complete_multipart(services.capture_for(request.user, eid), data["parts"])
+        capture = services.complete_multipart(selectors.own_capture(request.user, eid), data["parts"])
         return Response(s.capture_output(request, capture))
 
 
@@ -172,7 +172,7 @@ class CaptureFileView(FileView):
     """The newest file of `kind` made from the capture (to its owner); honours Range."""
 
     def get(self, request, eid, kind):
-        return self.send(request, services.capture_for(request.user, eid), kind)
+        return self.send(request, selectors.own_capture(request.user, eid), kind)
 
 
 @extend_schema(tags=TAGS, summary="Download a public capture's file", auth=[], parameters=[KIND],

@@ -5,42 +5,37 @@ pipelines); its id is the capture's external id. Another account's scene reads a
 """
 
 import math
-import uuid
 
 from captures import scenes as scene_service
 from captures.models import Capture
 from core.errors import NotFound
+from core.ownership import owned
+from gallery import pipelines
 from gallery.models import Item
 
 CHUNK_SIZE = 1024 * 1024  # the seed's chunks are 1 MiB
-PREVIEW_PIPELINE = "preview"
 UNFINISHED = (Item.Status.QUEUED, Item.Status.PROCESSING)
 
 
 def training_pipelines():
-    return list(scene_service.TRAINING_PIPELINES.values())
+    return [pipeline.name for pipeline in scene_service.training_modes().values()]
 
 
 def scenes_of(user):
     """The user's scenes, newest first."""
-    trained = Item.objects.filter(pipeline__in=training_pipelines(), capture__isnull=False).values("capture_id")
-    return Capture.objects.filter(owner=user, pk__in=trained).order_by("-created_at", "-pk")
+    return (Capture.objects.owned_by(user).filter(items__pipeline__in=training_pipelines()).distinct()
+            .order_by("-created_at", "-pk"))
 
 
 def scene_for(user, scene_id):
-    """The user's scene with this id; NotFound for unknown ids and for other accounts' scenes alike."""
-    try:
-        eid = uuid.UUID(str(scene_id))
-    except ValueError:
-        eid = None
-    capture = scenes_of(user).filter(eid=eid).first() if eid else None
-    if capture is None:
-        raise NotFound("There is no scene with this id.")
-    return capture
+    """The user's scene with this id (core.ownership: unknown ids and other accounts' scenes read alike)."""
+    return owned(Capture.objects.filter(items__pipeline__in=training_pipelines()).distinct(), user, eid=scene_id,
+                 not_found="There is no scene with this id.")
 
 
 def preview_item(capture):
-    return capture.items.filter(pipeline=PREVIEW_PIPELINE).order_by("-created_at").first()
+    previews = [pipeline.name for pipeline in pipelines.in_category("preview")]
+    return capture.items.filter(pipeline__in=previews).order_by("-created_at").first()
 
 
 def training_item(capture):
@@ -59,8 +54,7 @@ def resources(item):
     """{output_type: {str(iteration): {exists, size, chunks, last_chunk_size}}} for the requested outputs,
     and any other saved output of the training item."""
     parameters = item.parameters or {}
-    files = {(f.kind, f.iteration): f for f in item.files.filter(kind__in=scene_service.OUTPUT_TYPES,
-                                                                 iteration__isnull=False)}
+    files = {(f.kind, f.iteration): f for f in item.files.filter(iteration__isnull=False)}
     kinds = list(dict.fromkeys([*parameters.get("output_types", []), *sorted({k for k, _ in files})]))
     iterations = sorted({*parameters.get("save_iterations", []), *(n for _, n in files)})
     body = {}
@@ -94,8 +88,9 @@ def progress(capture):
                     overall_size=Item.objects.queued().filter(queue=item.queue).count(),
                     stage="queued", current_position=0, current_size=0)
         return body
-    body.update(overall_position=item.overall_position, overall_size=item.overall_size,
-                current_position=item.current_position, current_size=item.current_size)
+    progress = item.progress
+    body.update(overall_position=progress.overall_position, overall_size=progress.overall_size,
+                current_position=progress.current_position, current_size=progress.current_size)
     if item.status == Item.Status.PROCESSING:
         body["stage"] = item.stage or "starting"
     elif item.status == Item.Status.DONE:

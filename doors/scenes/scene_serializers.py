@@ -8,7 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from captures.scenes import MAX_TOTAL_ITERATIONS, NAME_MAX_LENGTH, OUTPUT_TYPES, TRAINING_PIPELINES
+from captures.scenes import MAX_TOTAL_ITERATIONS, NAME_MAX_LENGTH, training_modes
+
+# The output types and training modes seed 001 names. Which outputs a mode makes, and whether this server can
+# train it, are its pipeline's facts (captures.scenes.training_modes).
+OUTPUT_TYPES = ("splat_cloud", "point_cloud", "video", "model")
+TRAINING_MODES = ("gaussian", "tensorf")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -67,13 +72,18 @@ class IterationsField(CommaSeparatedField):
 
 class SceneNewSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The video (mp4 or mov).")
-    training_mode = serializers.ChoiceField(choices=list(TRAINING_PIPELINES))
+    training_mode = serializers.ChoiceField(choices=[], help_text="A training mode installed on this server.")
     output_types = OutputTypesField(help_text=f"Comma-separated, from {', '.join(OUTPUT_TYPES)}.")
     save_iterations = IterationsField(help_text="Comma-separated iterations to save outputs at, each at most "
                                                 "total_iterations.")
     total_iterations = serializers.IntegerField(min_value=1, max_value=MAX_TOTAL_ITERATIONS)
     scene_name = serializers.CharField(required=False, allow_blank=True, max_length=NAME_MAX_LENGTH,
                                        help_text="Defaults to the file's name.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The modes are the registered pipelines' aliases, read when a request arrives.
+        self.fields["training_mode"].choices = list(dict.fromkeys([*TRAINING_MODES, *training_modes()]))
 
     def validate(self, data):
         outside = [n for n in data["save_iterations"] if n > data["total_iterations"]]

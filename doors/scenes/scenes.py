@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from captures.scenes import OUTPUT_TYPES, create_scene
+from captures.scenes import create_scene
 from captures.services import delete_capture
 from core.downloads import file_response
 from core.errors import Invalid
@@ -25,7 +25,7 @@ from .serializers import ScenesErrorSerializer, ScenesMessageSerializer
 
 TAGS = ["scenes: scenes"]
 SCENE_ID = OpenApiParameter("scene_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The scene id.")
-OUTPUT_TYPE = OpenApiParameter("output_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(OUTPUT_TYPES))
+OUTPUT_TYPE = OpenApiParameter("output_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(s.OUTPUT_TYPES))
 
 
 def errors(*codes):
@@ -87,8 +87,8 @@ class SceneOutputView(SceneFileView):
     """
 
     def get(self, request, output_type, scene_id):
-        if output_type not in OUTPUT_TYPES:
-            raise Invalid(f"output_type must be one of {', '.join(OUTPUT_TYPES)}.")
+        if output_type not in s.OUTPUT_TYPES:
+            raise Invalid(f"output_type must be one of {', '.join(s.OUTPUT_TYPES)}.")
         query = self.validated(s.SceneOutputQuerySerializer, data=request.query_params)
         capture = self.scene(scene_id)
         item_file = scenes.output_file(capture, output_type, query.get("iteration"))

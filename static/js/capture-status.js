@@ -23,7 +23,7 @@ function render(status) {
   document.getElementById("capture-progress").value = status.progress.overall;
   document.getElementById("capture-current-progress").value = status.progress.current;
   setHidden(document.getElementById("capture-current"), status.state !== "PROCESSING");
-  setHidden(document.getElementById("capture-upload-note"), status.state !== "CREATED");
+  setHidden(document.getElementById("capture-upload-note"), !["CREATED", "UPLOADING"].includes(status.state));
 
   const queue = document.getElementById("capture-queue");
   const waiting = status.state === "UPLOADED" && status.queue_position >= 0;

@@ -26,7 +26,7 @@ def test_deleting_an_account_removes_its_captures_items_and_files():
         upload = SimpleUploadedFile("walk.mp4", VIDEO.read_bytes(), content_type="video/mp4")
         capture = captures.capture_from_upload(owner=user, uploaded_file=upload, name="walk",
                                                limits=limits.ANY_VIDEO)
-        item = captures.queue_preview(capture)
+        (item,) = captures.queue_preview(capture)
         assert run_item(str(item.pk)) == "done"
         made.append([Path(capture.source.path)] + [Path(f.file.path) for f in item.files.all()])
     owner_files, neighbour_files = made

@@ -65,7 +65,7 @@ def test_a_photo_capture_is_reconstructed_into_splats(settings):
     assert item.file("video").content_type == "video/mp4"
     assert item.file("splat_cloud", iteration=20) and item.file("point_cloud", iteration=20)
     capture.refresh_from_db()
-    assert capture.state == Capture.State.FINISHED
+    assert capture.state == Capture.State.READY
 
 
 @pytest.mark.django_db(transaction=True)

@@ -52,8 +52,8 @@ def uploaded(owner, name="Chair", **item_fields):
     capture = started(owner, name)
     capture.uploaded_at = timezone.now()
     capture.save()
-    preview = Item.objects.create(owner=owner, name=name, pipeline="preview", capture=capture, overall_size=3)
-    reconstruction = Item.objects.create(owner=owner, name=name, pipeline="gaussian-splatting", capture=capture,
+    preview = Item.objects.create(owner=owner, name=name, pipeline="preview", source=capture, overall_size=3)
+    reconstruction = Item.objects.create(owner=owner, name=name, pipeline="gaussian-splatting", source=capture,
                                          overall_size=5, parameters={"iterations": 3000})
     if item_fields:
         Item.objects.filter(pk=reconstruction.pk).update(**item_fields)
@@ -100,7 +100,7 @@ def queued(owner, name="Chair"):
     return uploaded(owner, name)[0]
 
 
-MAKERS = {"CREATED": started, "UPLOADED": queued, "PROCESSING": processing, "FINISHED": finished, "FAILED": failed}
+MAKERS = {"CREATED": started, "UPLOADED": queued, "PROCESSING": processing, "READY": finished, "FAILED": failed}
 
 
 def page(response):
@@ -123,14 +123,14 @@ def test_the_list_shows_only_the_persons_own_captures_with_badges_sizes_and_thum
     assert response.status_code == 200
     html = page(response)
     assert "Someone else&#x27;s sofa" not in html and str(make_other.eid) not in html
-    for state, (label, badge) in {"CREATED": ("Uploading", "uploading"), "UPLOADED": ("Queued", "queued"),
-                                  "PROCESSING": ("Processing", "processing"), "FINISHED": ("Ready", "done"),
+    for state, (label, badge) in {"CREATED": ("Waiting for the upload", "uploading"), "UPLOADED": ("Queued", "queued"),
+                                  "PROCESSING": ("Processing", "processing"), "READY": ("Ready", "done"),
                                   "FAILED": ("Failed", "failed")}.items():
         card = re.search(rf'href="/captures/{mine[state].eid}/".*?</article>', html, re.S).group(0)
         assert f'<span class="badge badge-{badge}">{label}</span>' in card
         assert "1.9\xa0MB" in card  # the file's size, 1,942,642 bytes
     # Thumbnails where the preview made one; the others get a placeholder.
-    assert f'src="/captures/{mine["FINISHED"].eid}/files/thumbnail/"' in html
+    assert f'src="/captures/{mine["READY"].eid}/files/thumbnail/"' in html
     assert f'src="/captures/{mine["CREATED"].eid}/files/thumbnail/"' not in html
     assert html.count('class="capture-thumb capture-thumb-empty"') == 4
 
@@ -150,7 +150,7 @@ def test_the_list_filters_by_state_with_a_plain_get_form(browser, user):
     made = {state: make(user, name=f"Capture {state.lower()}") for state, make in MAKERS.items()}
     html = page(browser.get("/captures/"))
     assert '<form method="get" action="/captures/"' in html
-    assert '<option value="FINISHED">Ready</option>' in html
+    assert '<option value="READY">Ready</option>' in html
     for state, capture in made.items():
         html = page(browser.get("/captures/", {"state": state}))
         shown = set(re.findall(r'href="/captures/([0-9a-f-]{36})/"', html))
@@ -254,7 +254,7 @@ def test_a_valid_form_answers_the_upload_plan_and_keeps_the_parameters(browser, 
     }
     assert capture.owner == user and capture.input_data_format == "video"
     assert capture.original_filename == "Chair.MOV"
-    assert capture.reconstruction_parameters == {"iterations": 700}
+    assert capture.reconstruction_parameters == {"method": "gaussian-splatting", "iterations": 700}
     zipped = post_plan(browser, file_name="photos.zip", file_size="1000").json()
     assert Capture.objects.get(eid=zipped["eid"]).input_data_format == "bulk-images"
 
@@ -292,7 +292,7 @@ def test_the_browser_flow_uploads_in_parts_resumes_and_hands_the_parameters_to_t
     assert resumed["parts"] == [{"number": 2, "etag": etag_2.strip('"'), "size": len(video) - MB}]
     assert resumed["uploaded"] is False and resumed["bytesize"] == len(video)
     status = browser.get(f"/captures/{eid}/status.json").json()
-    assert status["state"] == "CREATED" and status["parts_received"] == 1 and status["num_parts"] == 2
+    assert status["state"] == "UPLOADING" and status["parts_received"] == 1 and status["num_parts"] == 2
 
     parts = [{"number": 1, "etag": send(1)}, {"number": 2, "etag": resumed["parts"][0]["etag"]}]
     response = browser.post(f"{plan['api_url']}/uploaded", {"eid": eid, "parts": parts},
@@ -356,7 +356,7 @@ def test_status_json_while_processing(browser, user):
 def test_status_json_when_done_and_the_page_offers_viewer_and_downloads(browser, user):
     capture = finished(user)
     status = browser.get(f"/captures/{capture.eid}/status.json").json()
-    assert status["state"] == "FINISHED" and status["state_label"] == "Ready" and status["badge"] == "done"
+    assert status["state"] == "READY" and status["state_label"] == "Ready" and status["badge"] == "done"
     assert status["finished"] is True and status["progress"]["overall"] == 1 and status["queue_position"] == -1
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert 'data-finished="true"' in html
@@ -388,7 +388,7 @@ def test_an_unfinished_upload_says_how_to_resume_it(browser, user):
     capture = started(user)
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert "The upload has not finished: 0 of 1 part" in html
-    assert '<span id="capture-state" class="badge badge-uploading">Uploading</span>' in html
+    assert '<span id="capture-state" class="badge badge-uploading">Waiting for the upload</span>' in html
 
 
 def test_downloads_are_attachments_with_the_capture_name_and_honour_range(browser, user):
@@ -440,7 +440,7 @@ def test_make_public_shows_the_share_link_and_private_hides_it(browser, user):
 
 def test_delete_asks_first_then_deletes_the_capture_and_its_files(browser, user):
     capture = finished(user, name="Old chair")
-    stored = [f.file.name for f in ItemFile.objects.filter(item__capture=capture)]
+    stored = [f.file.name for f in ItemFile.objects.filter(item__capture__pk=capture.pk)]
     storage = ItemFile._meta.get_field("file").storage
     assert all(storage.exists(name) for name in stored)
     response = browser.get(f"/captures/{capture.eid}/delete/")

@@ -29,7 +29,7 @@ def capture_of(owner, *, public, files=(), name="Garden gnome", status=Item.Stat
     """A capture with one item holding `files`: (kind, filename, bytes, content type)."""
     capture = Capture.objects.create(owner=owner, name=name, bytesize=1000, is_public=public,
                                      uploaded_at=timezone.now())
-    item = Item.objects.create(owner=owner, name=name, pipeline="gaussian-splatting", capture=capture, status=status)
+    item = Item.objects.create(owner=owner, name=name, pipeline="gaussian-splatting", source=capture, status=status)
     for kind, filename, content, content_type in files:
         item_file = ItemFile(item=item, kind=kind, content_type=content_type, size=len(content))
         item_file.file.save(filename, ContentFile(content), save=True)

@@ -29,7 +29,7 @@ def test_a_video_becomes_a_queued_splatting_item_with_its_preview(api, auth, use
     item = Item.objects.get(pk=response.json()["requestId"])
     assert (item.owner, item.name, item.pipeline, item.status) == (user, "my walk", "gaussian-splatting", "queued")
     assert item.parameters["iterations"] == 3000  # Epoch 10 at 300 iterations an epoch
-    assert item.capture.items.filter(pipeline="preview").exists()
+    assert item.source.items.filter(pipeline="preview").exists()
     detail = api.get(f"/atlas/item/detail/{item.pk}", **auth).json()
     assert detail["Status"] == "PROGRESS" and detail["modelId"] == "2"
 

@@ -114,11 +114,12 @@ def stand_in(model):
     return run
 
 
+STAND_IN = {"label": "Test stand-in", "method": "A stand-in for tests.", "parameters": [pipelines.Parameter("epoch")]}
 for _model in OUTPUTS:
-    pipelines.register(f"test-atlas-{_model}", timeout=60, stages=("make",))(stand_in(_model))
+    pipelines.register(f"test-atlas-{_model}", timeout=60, stages=("make",), **STAND_IN)(stand_in(_model))
 
 
-@pipelines.register("test-atlas-refuse", timeout=60, stages=("check",))
+@pipelines.register("test-atlas-refuse", timeout=60, stages=("check",), **STAND_IN)
 def refuse(item, job):
     job.report("check", 0, 1)
     raise pipelines.PipelineFailed(REASON)
@@ -132,8 +133,9 @@ def stand_ins_are_their_models(monkeypatch):
 
 
 def make_item(owner, model="gaussian-splatting", name="chair", run=True, capture=None, pipeline=None):
+    parameters = {} if pipeline else {"epoch": 3}  # the stand-ins take seed 000's epoch; real pipelines their own
     item = services.create_item(owner=owner, name=name, pipeline=pipeline or f"test-atlas-{model}",
-                                parameters={"epoch": 3}, capture=capture)
+                                parameters=parameters, source=capture)
     if run:
         run_item(str(item.pk))
         item.refresh_from_db()
@@ -574,13 +576,14 @@ class TestMetadata:
         assert request["requestId"] == str(item.pk) and request["itemName"] == "chair"
         assert request["pipeline"] == "test-atlas-gaussian-splatting" and request["parameters"] == {"epoch": 3}
         assert datetime.fromisoformat(request["createdAt"]) == item.created_at
-        assert request["capture"]["id"] == str(capture.eid) and request["input"] == "input/walk_around.mp4"
+        assert request["source"]["type"] == "captures.capture" and request["source"]["id"] == str(capture.eid)
+        assert request["inputs"] == ["input/walk_around.mp4"]
 
     def test_request_archive_without_an_input_file(self, api, user, auth):
         item = make_item(user, run=False)
         files = members(body(api.get(f"/atlas/item/request/{item.pk}", **auth)))
         assert set(files) == {"request.json"}
-        assert json.loads(files["request.json"])["input"] is None
+        assert json.loads(files["request.json"])["inputs"] == []
 
     def test_reply_archive_holds_the_outcome_and_every_output(self, api, user, auth):
         item = make_item(user, model="nerf2mesh", name="chair")

@@ -25,6 +25,7 @@ from gallery.models import Item, ItemFile
 from gallery.tasks import Progress, run_item
 from media import MediaError, check_limits, probe
 from tests.conftest import SHARED_DATA, bearer
+from tests.pipelines import answer_alias_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +101,16 @@ def write_video(path, frame_count):
     return path
 
 
-@pipelines.register("test-scene-training", timeout=600, stages=("train", "save"))
+SNAPSHOTS = [pipelines.OutputKind(kind, "application/octet-stream", kind, per_iteration=True)
+             for kind in ("splat_cloud", "point_cloud", "video")]
+TRAINING_PARAMETERS = [pipelines.Parameter("iterations", default=10, minimum=1, maximum=100_000),
+                       pipelines.Parameter("save_iterations", default=list, minimum=1, many=True),
+                       pipelines.Parameter("output_types", default=list, many=True)]
+AS_TRAINING = {"category": "reconstruction", "inputs": [pipelines.Input("captures.capture")], "outputs": SNAPSHOTS,
+               "parameters": TRAINING_PARAMETERS, "label": "Test training", "method": "Writes test files."}
+
+
+@pipelines.register("test-scene-training", timeout=600, stages=("train", "save"), **AS_TRAINING)
 def train_for_tests(item, job):
     """Saves splat_cloud (1000 points per iteration: over 1 MiB at 30), point_cloud (100 points per
     iteration) and video (more frames at later iterations) at each saved iteration; never a model."""
@@ -125,7 +135,7 @@ def train_for_tests(item, job):
     return outputs
 
 
-@pipelines.register("test-scene-refuse", timeout=60, stages=("train",))
+@pipelines.register("test-scene-refuse", timeout=60, stages=("train",), **AS_TRAINING)
 def refuse_for_tests(item, job):
     job.report("train", 0, 1)
     raise pipelines.PipelineFailed("fewer than 20 frames could be registered: film more slowly, all around")
@@ -134,7 +144,7 @@ def refuse_for_tests(item, job):
 @pytest.fixture(autouse=True)
 def training(monkeypatch):
     """"gaussian" trains with the test pipeline; "tensorf" keeps its real, not yet installed, pipeline."""
-    monkeypatch.setitem(scene_service.TRAINING_PIPELINES, "gaussian", "test-scene-training")
+    answer_alias_with(monkeypatch, "gaussian", "test-scene-training")
     OBSERVERS.clear()
     yield
     OBSERVERS.clear()
@@ -230,7 +240,7 @@ def test_seed_scene_flow(api, user, other_user, video):
     assert str(uuid.UUID(scene_id)) == scene_id
     training = item_of(scene_id, "test-scene-training")
     assert training.parameters == {"output_types": ["splat_cloud", "point_cloud", "video", "model"],
-                                   "save_iterations": [10, 30], "total_iterations": 30}
+                                   "save_iterations": [10, 30], "iterations": 30}
 
     # Waiting: two items ahead in the queue, four waiting in all.
     response = api.get(progress(scene_id), **mine)
@@ -368,7 +378,7 @@ def test_progress_shows_the_preview_stage_while_the_preview_runs(api, user, vide
 
 
 def test_a_failed_training_reports_failed_with_its_reason(api, user, video, monkeypatch):
-    monkeypatch.setitem(scene_service.TRAINING_PIPELINES, "gaussian", "test-scene-refuse")
+    answer_alias_with(monkeypatch, "gaussian", "test-scene-refuse")
     auth = bearer(user)
     scene_id = new_scene(api, auth, video)
     run_scene(scene_id, training="test-scene-refuse")
@@ -406,7 +416,8 @@ def test_deleting_a_scene_removes_its_video_items_and_files_from_storage(api, us
     scene_id = new_scene(api, auth, video)
     run_scene(scene_id)
     capture = Capture.objects.get(eid=scene_id)
-    paths = [Path(capture.source.path)] + [Path(f.file.path) for f in ItemFile.objects.filter(item__capture=capture)]
+    files = ItemFile.objects.filter(item__in=capture.items.all())
+    paths = [Path(capture.source.path)] + [Path(f.file.path) for f in files]
     assert len(paths) == 1 + 2 + 6 and all(p.exists() for p in paths)
 
     response = api.delete(delete(scene_id), **auth)
@@ -479,8 +490,7 @@ def test_an_empty_file_is_refused(api, user):
 
 def test_a_training_mode_this_server_cannot_run_is_refused_before_the_upload_is_stored(
         api, user, settings, monkeypatch):
-    assert set(scene_service.TRAINING_PIPELINES) == {"gaussian", "tensorf"}
-    monkeypatch.setitem(scene_service.TRAINING_PIPELINES, "tensorf", "test-scene-not-installed")
+    assert "tensorf" not in scene_service.training_modes()
     # Not a video either: the mode is refused before the file is probed or stored.
     response = upload(api, bearer(user), filename="clip.mp4", content=b"not a video", training_mode="tensorf")
     assert assert_error(response, 400) == "training_mode 'tensorf' is not available on this server yet."

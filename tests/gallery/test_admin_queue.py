@@ -63,7 +63,7 @@ def test_the_queue_shows_status_progress_position_workers_and_failures(admin, qu
     running = row(page, "running item")
     assert 'class="queue-status queue-status-processing"' in running
     assert '<progress max="100" value="50"></progress> 50%' in running  # stage 3 of 5, half way through it
-    assert "stage 3 of 5, 50/100" in running and "training" in running
+    assert "stage 3 of 5, 50/100" in running and "Training the Gaussian splats" in running
     assert "running" in running and "gpu-1:4242" in running
     assert re.search(r"<small class=\"queue-muted\">1\d s ago</small>", running)  # beat 12 s before the request
     assert user.email in running

@@ -20,10 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # Machinery tests run small pipelines of their own, registered only here.
-@pipelines.register("test-echo", timeout=60, stages=("write", "finish"))
+STAND_IN = {"label": "Test stand-in", "method": "A stand-in for tests."}
+
+
+@pipelines.register("test-echo", timeout=60, **STAND_IN, stages=("write", "finish"),
+                    parameters=[pipelines.Parameter("lines", default=lambda: ["hello"], many=True)])
 def echo(item, job):
     """Writes the item's parameters to a text file, reporting progress per line."""
-    lines = item.parameters.get("lines", ["hello"])
+    lines = item.parameters["lines"]
     path = job.work_dir / "echo.txt"
     with open(path, "w") as out:
         for index, line in enumerate(lines, start=1):
@@ -34,19 +38,19 @@ def echo(item, job):
             pipelines.Output("text", path, iteration=7, content_type="text/plain")]
 
 
-@pipelines.register("test-refuse", timeout=60, stages=("check",))
+@pipelines.register("test-refuse", timeout=60, **STAND_IN, stages=("check",))
 def refuse(item, job):
     job.report("check", 0, 1)
     raise pipelines.PipelineFailed("fewer than 20 frames could be registered: film more slowly")
 
 
-@pipelines.register("test-crash", timeout=60, stages=("boom",))
+@pipelines.register("test-crash", timeout=60, **STAND_IN, stages=("boom",))
 def crash(item, job):
     job.report("boom", 0, 1)
     return 1 / 0
 
 
-@pipelines.register("test-slow", timeout=60, stages=("wait",))
+@pipelines.register("test-slow", timeout=60, **STAND_IN, stages=("wait",))
 def slow(item, job):
     for step in range(600):
         job.report("wait", step, 600)
