@@ -283,4 +283,4 @@ def test_the_schema_documents_the_token_endpoint(api):
     assert operation["tags"] == ["oauth2"]
     assert set(operation["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "application/json"}
     assert set(operation["responses"]) == {"200", "400", "401", "415", "429"}
-    assert "security" not in operation  # no token needed: the client authenticates in the request
+    assert operation["security"] == [{}]  # no token needed: the client authenticates in the request
