@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from . import services
 from .models import ApiKey, Session, SignInCode, User, UserDetails
 
 
@@ -45,10 +46,16 @@ class SessionAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["key", "user", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["key", "name", "user", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["created_at", "revoked_at"]
-    search_fields = ["key", "user__email", "user__username"]
-    readonly_fields = ["key", "user", "created_at", "last_used_at"]
+    search_fields = ["key", "name", "user__email", "user__username"]
+    readonly_fields = ["key", "user", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_keys"]
+
+    @admin.action(description="Revoke the selected keys (the tokens they gave out stop working)")
+    def revoke_keys(self, request, queryset):
+        for api_key in queryset.active():
+            services.revoke_api_key(api_key.user, api_key.key)
 
 
 @admin.register(SignInCode)

@@ -1,6 +1,7 @@
 import uuid
 from datetime import UTC, datetime, time
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -168,21 +169,35 @@ class Session(models.Model):
     def is_active(self):
         return self.ended_at is None and self.expires_at > timezone.now()
 
+    @property
+    def latest_end(self):
+        """No session outlives this, however often its tokens are renewed (the refresh token's 14 days)."""
+        return self.created_at + settings.REFRESH_TOKEN_LIFETIME
+
     def end(self):
         if self.ended_at is None:
             self.ended_at = timezone.now()
             self.save(update_fields=["ended_at"])
 
 
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
 class ApiKey(models.Model):
-    """A Face ID API key: the secret is shown once and only its hash is kept."""
+    """A key pair for machines: the key (public: Face ID's `key`, OAuth2's `client_id`) and a secret that is
+    shown once; only the secret's hash is kept. Revoking it ends every session it started."""
 
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True, help_text="What the key is for, as its owner named it.")
     secret_hash = models.CharField(max_length=255, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"
@@ -195,7 +210,9 @@ class ApiKey(models.Model):
         self.secret_hash = make_password(secret)
 
     def check_secret(self, secret):
-        return self.revoked_at is None and check_password(secret, self.secret_hash)
+        # The hash is checked even for a revoked key, so a revoked key answers as slowly as a live one.
+        matches = check_password(secret, self.secret_hash)
+        return matches and self.revoked_at is None
 
 
 class SignInCode(models.Model):

@@ -9,7 +9,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "A token from any door's sign-in: atlas accessToken, scenes jwtToken, studio token."}
+                "description": ("A token from any door's sign-in: atlas accessToken, scenes jwtToken, studio token, "
+                                "or the access_token of POST /oauth2/token for an API key pair.")}
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -4,6 +4,7 @@ Doors call these and render the results in their own shapes; these never see a d
 """
 
 import secrets
+import uuid
 from urllib.parse import urlencode
 
 from allauth.account.forms import ResetPasswordForm
@@ -21,6 +22,9 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 from .models import ApiKey, Session, SignInCode, User, UserDetails, normalize_email
 from .tokens import access_token
+
+# The door whose API tokens may be renewed (seed 002's PATCH /api/v1/auth/token).
+FACEID_DOOR = "faceid"
 
 
 def validate_password(password, user=None):
@@ -134,6 +138,13 @@ def end_other_sessions(user, keep=None):
 
 # --- password sign-in -----------------------------------------------------------------------
 
+def hash_anyway(secret):
+    """Runs the password hasher once on `secret` for nothing, where there is no account, key or code to check
+    it against: a refusal for a login that does not exist then costs as much as one for a wrong password,
+    so the time of the answer does not tell which logins exist (Django's ModelBackend does the same)."""
+    User().set_password(secret or "")
+
+
 def authenticate_with_password(*, password, email=None, username=None, require_confirmed=True):
     """The user whose login and password match, or the refusal the seeds name."""
     if email is not None:
@@ -141,8 +152,7 @@ def authenticate_with_password(*, password, email=None, username=None, require_c
     else:
         user = User.objects.filter(username=(username or "").strip()).first()
     if user is None or not user.is_active:
-        # Hash anyway so a missing account takes as long as a wrong password.
-        check_password(password, make_password(None))
+        hash_anyway(password)
         raise Unauthenticated("The login or the password is incorrect.")
     if user.signs_in_with_google:
         raise Conflict("This account signs in with Google. Use \"Sign in with Google\".")
@@ -253,10 +263,10 @@ def update_profile(user, **fields):
 def send_sign_in_code(request, email):
     """E-mails a six-digit code. Says nothing about whether the address has an account."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
-        make_password(None)  # as slow as the real thing, so timing does not tell
-        return
     code = f"{secrets.randbelow(10**6):06d}"
+    if user is None:
+        hash_anyway(code)  # the work of hashing a real code, so timing does not tell
+        return
     SignInCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
     SignInCode.objects.create(
         user=user, code_hash=make_password(code), expires_at=timezone.now() + settings.LOGIN_CODE_LIFETIME
@@ -275,10 +285,12 @@ def authenticate_with_code(*, email, code):
     refusal = Unauthenticated("The code is wrong or has expired. Ask for a new one.")
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
+        hash_anyway(str(code))
         raise refusal
     with transaction.atomic():
         sign_in_code = SignInCode.objects.select_for_update().filter(user=user, used_at__isnull=True).first()
         if sign_in_code is None or not sign_in_code.is_usable:
+            hash_anyway(str(code))
             raise refusal
         matched = check_password(str(code), sign_in_code.code_hash)
         if matched:
@@ -310,35 +322,65 @@ def update_details(user, **fields):
     return details
 
 
-# --- Face ID API keys -------------------------------------------------------------------------
+# --- API keys: Face ID's key and secret, OAuth2's client id and secret ----------------------------------
 
-def issue_api_key(user):
-    """A new key and its secret. The secret is returned once; only its hash is stored."""
+def issue_api_key(user, name=""):
+    """A new key pair for `user`, made the same way wherever it is asked for (the Face ID door, the dashboard).
+    The secret is returned once; only its hash is stored."""
     if not user.has_perm("accounts.issue_api_key"):
         raise Forbidden("This account is not allowed to issue API keys. Ask an administrator for a role that may.")
     secret = secrets.token_hex(16).upper()
-    api_key = ApiKey(user=user)
+    api_key = ApiKey(user=user, name=name.strip())
     api_key.set_secret(secret)
     api_key.save()
     return api_key, secret
 
 
-def start_api_session(request, *, key, secret):
-    api_key = ApiKey.objects.select_related("user").filter(key=key).first()
-    if api_key is None or not api_key.check_secret(secret or "") or not api_key.user.is_active:
+@transaction.atomic
+def revoke_api_key(user, key):
+    """Revokes one of `user`'s keys and ends every session it started, so its tokens stop working at once."""
+    api_key = ApiKey.objects.active().select_for_update().filter(user=user, key=key).first()
+    if api_key is None:
+        raise NotFound("You have no active API key with that id.")
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+    Session.objects.active().filter(api_key=api_key).update(ended_at=api_key.revoked_at)
+    return api_key
+
+
+def authenticate_api_key(*, key, secret):
+    """The live key whose secret matches, or one refusal for every way it can fail."""
+    try:
+        key = uuid.UUID(str(key))
+    except ValueError:
+        api_key = None
+    else:
+        api_key = ApiKey.objects.select_related("user").filter(key=key).first()
+    if api_key is None:
+        hash_anyway(secret)
         raise Unauthenticated("The API key or secret is incorrect, or the key was revoked.")
-    api_key.last_used_at = timezone.now()
-    api_key.save(update_fields=["last_used_at"])
-    return start_session(
-        request, api_key.user, kind=Session.Kind.API_KEY, door="faceid", api_key=api_key,
-        lifetime=settings.API_TOKEN_LIFETIME,
-    )
+    if not api_key.check_secret(secret or "") or not api_key.user.is_active:
+        raise Unauthenticated("The API key or secret is incorrect, or the key was revoked.")
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    return api_key
 
 
-def renew_session(session, lifetime):
-    """Extends a session (never shortens it) and returns a fresh token for it."""
-    if session.api_key_id and session.api_key.revoked_at is not None:
+def start_api_session(request, api_key, *, door, lifetime):
+    """A session for a machine signed in with a key pair; its tokens act for the key's owner."""
+    return start_session(request, api_key.user, kind=Session.Kind.API_KEY, door=door, api_key=api_key,
+                         lifetime=lifetime)
+
+
+def renew_api_session(session):
+    """Face ID's token renewal: the session is extended by API_TOKEN_LIFETIME, never past its latest end, and a
+    fresh token for it is returned. Only sessions the Face ID door started are renewed: any other door's
+    token keeps the life its door gave it."""
+    if session.kind != Session.Kind.API_KEY or session.door != FACEID_DOOR:
+        raise Unauthenticated("Only an API token from POST /api/v1/auth/token can be renewed. "
+                              "Exchange your API key and secret for one.")
+    if session.api_key.revoked_at is not None:
         raise Unauthenticated("This API key was revoked. Issue a new key.")
-    session.expires_at = max(session.expires_at, timezone.now() + lifetime)
+    extended = max(session.expires_at, timezone.now() + settings.API_TOKEN_LIFETIME)
+    session.expires_at = min(extended, session.latest_end)
     session.save(update_fields=["expires_at"])
-    return access_token(session, lifetime)
+    return access_token(session, settings.API_TOKEN_LIFETIME)

@@ -243,7 +243,8 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-# Per e-mail address and per client address, for sign-in, password reset and mail resend.
+# Per account (or API key) and per client address, for sign-in, password reset and mail resend; every door's
+# sign-in shares the same counters (doors/throttles.py).
 THROTTLE_RATES = {
     "address": os.environ.get("ATLAS_THROTTLE_ADDRESS", "5/min"),
     "ip": os.environ.get("ATLAS_THROTTLE_IP", "30/min"),
@@ -253,7 +254,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Atlas API",
     "DESCRIPTION": (
         "One house, five doors: atlas (/atlas/...), scenes (/user/...), Face ID (/api/v1/auth, "
-        "/api/v1/projects), studio (/register, /login, ...) and captures (/api/v1/captures)."
+        "/api/v1/projects), studio (/register, /login, ...) and captures (/api/v1/captures), whose clients sign "
+        "in at /oauth2/token with an API key pair."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("doors.faceid.urls")),
     path("", include("doors.studio.urls")),
     path("", include("doors.captures.urls")),
+    path("", include("doors.oauth2.urls")),
     path("", include("dashboard.urls")),
 ]
 

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.avatars import human_size
-from accounts.models import User, normalize_email
+from accounts.models import ApiKey, User, normalize_email
 
 
 class ProfileForm(forms.Form):
@@ -50,3 +50,13 @@ class DeleteAccountForm(forms.Form):
         elif normalize_email(value) != self.user.email:
             raise forms.ValidationError("That is not the e-mail address of this account.")
         return value
+
+
+class ApiKeyForm(forms.Form):
+    """A name for a new API key pair, so its owner knows later which script or app uses it."""
+
+    name = forms.CharField(
+        label="Name", max_length=ApiKey._meta.get_field("name").max_length,
+        help_text="What will use it, e.g. \"upload script on the lab PC\".",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "upload script"}),
+    )

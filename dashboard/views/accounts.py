@@ -1,4 +1,4 @@
-"""The signed-in person's own account: profile with avatar photo, and deleting the account.
+"""The signed-in person's own account: profile with avatar photo, API key pairs, and deleting the account.
 
 Sign-up, sign-in, passwords and e-mail are allauth's pages (templates/account/); these are the rest.
 """
@@ -9,13 +9,14 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts import avatars, services
-from core.errors import Invalid, NotFound
+from accounts import avatars, selectors, services
+from core.errors import Forbidden, Invalid, NotFound
 
 from ..context_processors import google_sign_in_configured
-from ..forms.accounts import DeleteAccountForm, ProfileForm
+from ..forms.accounts import ApiKeyForm, DeleteAccountForm, ProfileForm
 
 # Set in the fresh session after deletion, so only the person who just deleted sees the farewell page.
 DELETED_FLAG = "dashboard_account_deleted"
@@ -70,6 +71,47 @@ def avatar_thumbnail(request):
     # The address stays the same when the photo changes.
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+@never_cache
+@login_required
+def api_keys(request):
+    """The account's API key pairs (OAuth2 client id and secret, Face ID key and secret), and a new one.
+
+    A new pair's secret is shown in the answer to the POST that made it and never again: it is not stored,
+    so there is no redirect to a page that could show it.
+    """
+    user = request.user
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, secret = services.issue_api_key(user, name=form.cleaned_data["name"])
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
+        else:
+            created = {"key": api_key, "secret": secret}
+            form = ApiKeyForm()
+    context = {
+        "form": form, "created": created, "api_keys": selectors.api_keys_of(user),
+        "may_issue": user.has_perm("accounts.issue_api_key"),
+        "site_url": request.build_absolute_uri("/").rstrip("/"),
+        "token_seconds": int(settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        "token_minutes": int(settings.ACCESS_TOKEN_LIFETIME.total_seconds() // 60),
+    }
+    return render(request, "dashboard/accounts/api_keys.html", context)
+
+
+@require_POST
+@login_required
+def revoke_api_key(request, key):
+    try:
+        api_key = services.revoke_api_key(request.user, key)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, f"The key \"{api_key.name or api_key.key}\" was revoked: "
+                              "the tokens it gave out stopped working.")
+    return redirect("dashboard:api_keys")
 
 
 @login_required

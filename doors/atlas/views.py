@@ -12,7 +12,7 @@ from accounts.models import Session
 from accounts.tokens import access_token, session_from_refresh_token, token_pair
 from core.errors import ServiceError, Unauthenticated
 from doors.base import AtlasView
-from doors.throttles import SIGN_IN_THROTTLES
+from doors.throttles import SIGN_IN, SIGN_IN_THROTTLES
 from roles import services as role_services
 from roles.models import Role
 
@@ -43,7 +43,7 @@ class SignUpView(PublicAtlasView):
 @extend_schema(tags=["atlas: accounts"], request=s.SignInSerializer, responses={201: s.TokenPairSerializer})
 class SignInView(PublicAtlasView):
     throttle_classes = SIGN_IN_THROTTLES
-    throttle_name = "sign-in"
+    throttle_name = SIGN_IN
 
     def post(self, request):
         data = self.validated(s.SignInSerializer)

@@ -11,11 +11,13 @@ from accounts.authentication import current_session
 from accounts.tokens import access_token
 from core.errors import Unauthenticated
 from doors.base import FaceIdView
-from doors.throttles import SIGN_IN_THROTTLES
+from doors.throttles import API_KEY_THROTTLES, SIGN_IN, SIGN_IN_THROTTLES
 
 from . import serializers as s
 
 TAGS = ["faceid: auth"]
+# How keys made through this door are named in the owner's list of keys (the dashboard's API keys page).
+KEY_NAME = "Face ID API"
 
 
 def errors(*codes):
@@ -49,12 +51,12 @@ class ApiKeyView(FaceIdView):
     permission_classes = [AllowAny]
     # Shares its counters with the other doors' sign-ins: changing door buys no extra attempts.
     throttle_classes = SIGN_IN_THROTTLES
-    throttle_name = "sign-in"
+    throttle_name = SIGN_IN
 
     def post(self, request):
         data = self.validated(s.FaceIdKeyRequestSerializer)
         user = authenticate(data["username"], data["password"])
-        api_key, secret = services.issue_api_key(user)
+        api_key, secret = services.issue_api_key(user, name=KEY_NAME)
         return Response({"key": str(api_key.key), "secret": secret}, status=201)
 
 
@@ -72,6 +74,12 @@ class ApiTokenView(FaceIdView):
     def get_permissions(self):
         return [AllowAny()] if self.is_exchange() else [IsAuthenticated()]
 
+    # The exchange checks a secret: counted per key (with OAuth2's client_id) and per client, like every sign-in.
+    throttle_name = SIGN_IN
+
+    def get_throttles(self):
+        return [throttle() for throttle in API_KEY_THROTTLES] if self.is_exchange() else []
+
     def token_session(self, request):
         session = current_session(request)
         if session is None:
@@ -83,14 +91,19 @@ class ApiTokenView(FaceIdView):
                    responses={201: s.FaceIdTokenSerializer, **errors(400, 401)})
     def post(self, request):
         data = self.validated(s.FaceIdTokenRequestSerializer)
-        session = services.start_api_session(request, key=data["key"], secret=data["secret"])
+        api_key = services.authenticate_api_key(key=data["key"], secret=data["secret"])
+        session = services.start_api_session(request, api_key, door=services.FACEID_DOOR,
+                                             lifetime=settings.API_TOKEN_LIFETIME)
         return Response(token_body(session, access_token(session, settings.API_TOKEN_LIFETIME)), status=201)
 
-    @extend_schema(tags=TAGS, request=None, description="Renews the API token sent in X-API-Token.",
+    @extend_schema(tags=TAGS, request=None, description=(
+                       "Renews the API token sent in X-API-Token, for another ATLAS_API_TOKEN_HOURS (24 by default), "
+                       "never past 14 days from the exchange that made it. Only tokens from POST /api/v1/auth/token "
+                       "are renewed."),
                    responses={200: s.FaceIdTokenSerializer, **errors(401)})
     def patch(self, request):
         session = self.token_session(request)
-        token = services.renew_session(session, settings.API_TOKEN_LIFETIME)
+        token = services.renew_api_session(session)
         return Response(token_body(session, token))
 
     @extend_schema(tags=TAGS, request=None, description="Ends the API token sent in X-API-Token.",

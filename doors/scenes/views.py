@@ -8,7 +8,7 @@ from accounts import services
 from accounts.authentication import current_session
 from accounts.models import Session
 from doors.base import ScenesView
-from doors.throttles import SIGN_IN_THROTTLES
+from doors.throttles import SIGN_IN, SIGN_IN_THROTTLES
 
 from . import serializers as s
 
@@ -44,7 +44,7 @@ class LoginView(PublicScenesView):
 
     # Shares its counters with the other doors' sign-ins: changing door buys no extra attempts.
     throttle_classes = SIGN_IN_THROTTLES
-    throttle_name = "sign-in"
+    throttle_name = SIGN_IN
 
     def post(self, request):
         data = self.validated(s.ScenesCredentialsSerializer)

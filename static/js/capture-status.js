@@ -1,5 +1,7 @@
 // The capture page's live part: polls status.json every 2 s until the capture is ready or failed, then
-// reloads the page once so the outputs, the preview and the 3D viewer appear. Also the "Copy link" button.
+// reloads the page once so the outputs, the preview and the 3D viewer appear. The "Copy link" button is copy.js.
+
+import "./copy.js";
 
 const POLL_MS = 2_000;
 
@@ -68,20 +70,4 @@ async function poll(section) {
 const statusSection = document.getElementById("capture-status");
 if (statusSection && statusSection.dataset.finished !== "true") {
   setTimeout(() => poll(statusSection), POLL_MS);
-}
-
-for (const button of document.querySelectorAll("[data-copy]")) {
-  const source = document.querySelector(button.dataset.copy);
-  if (!source || !navigator.clipboard) continue;
-  button.hidden = false;
-  button.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(source.value);
-      button.textContent = "Copied";
-    } catch {
-      source.select(); // the person can copy it with the keyboard
-      button.textContent = "Press Ctrl+C";
-    }
-    setTimeout(() => { button.textContent = "Copy link"; }, 2_000);
-  });
 }

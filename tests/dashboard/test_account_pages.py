@@ -245,7 +245,7 @@ def test_a_failed_confirmation_link_explains_without_a_sign_in_promise(client):
 
 # --- profile ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/profile/", "/profile/delete/", "/profile/avatar.jpg"])
+@pytest.mark.parametrize("path", ["/profile/", "/profile/delete/", "/profile/avatar.jpg", "/profile/keys/"])
 def test_account_pages_send_visitors_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -399,3 +399,121 @@ def test_an_added_address_is_confirmed_from_its_mail(client, user, mailoutbox):
     assert "second%40example.com" in link
     assert client.get(link.replace("http://testserver", "")).status_code == 200
     assert EmailAddress.objects.get(email="second@example.com").verified
+
+
+# --- API keys ---------------------------------------------------------------------------------------
+
+def new_key(client, name="Upload script"):
+    """Makes a key pair on the page; the client id and secret as the page shows them once."""
+    response = client.post("/profile/keys/", {"name": name})
+    assert response.status_code == 200
+    page = response.content.decode()
+    client_id = unescape(re.search(r'id="new-client-id" value="([^"]+)"', page).group(1))
+    secret = unescape(re.search(r'id="new-client-secret" value="([^"]+)"', page).group(1))
+    return page, client_id, secret
+
+
+def test_api_keys_page_explains_and_offers_a_labelled_form(client, user):
+    signed_in_client(client, user)
+    response = client.get("/profile/keys/")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "vendor/pico/pico.min.css" in page
+    assert '<a href="/profile/keys/" aria-current="page">API keys</a>' in page
+    assert "You have no API keys yet." in page
+    assert '<label for="id_name">Name</label>' in page
+    assert "curl -X POST http://testserver/oauth2/token" in page
+    assert "-d client_id=CLIENT_ID" in page and "-d client_secret=CLIENT_SECRET" in page
+    assert 'curl http://testserver/api/v1/captures -H "Authorization: Bearer ACCESS_TOKEN"' in page
+    assert "js/copy.js" in page
+    # The other account pages lead here.
+    assert 'href="/profile/keys/"' in client.get("/profile/").content.decode()
+
+
+def test_a_new_key_shows_its_secret_once_with_copy_buttons(client, user):
+    from accounts.models import ApiKey
+
+    signed_in_client(client, user)
+    page, client_id, secret = new_key(client, "3DStreet upload")
+    assert "Copy the secret now: it is shown only this once." in page
+    assert 'data-copy="#new-client-id"' in page and 'data-copy="#new-client-secret"' in page
+    assert f"-d client_id={client_id}" in page and f"-d client_secret={secret}" in page
+    api_key = ApiKey.objects.get(key=client_id)
+    assert (api_key.user, api_key.name) == (user, "3DStreet upload")
+    assert secret not in api_key.secret_hash and api_key.check_secret(secret)
+
+    page = client.get("/profile/keys/").content.decode()
+    assert secret not in page
+    assert f'<tr id="key-{client_id}">' in page and "3DStreet upload" in page
+    row = page[page.index(f'<tr id="key-{client_id}">'):]
+    row = row[:row.index("</tr>")]
+    assert ">never<" in row and f'action="/profile/keys/{client_id}/revoke/"' in row
+
+
+def test_the_list_shows_when_a_key_was_last_used_and_keys_from_the_face_id_door(client, api, user):
+    signed_in_client(client, user)
+    _, client_id, secret = new_key(client)
+    body = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    assert api.post("/oauth2/token", body, format="json").status_code == 200
+    face_id = api.post("/api/v1/auth/key", {"username": user.email, "password": PASSWORD}, format="json").json()
+
+    page = client.get("/profile/keys/").content.decode()
+    row = page[page.index(f'<tr id="key-{client_id}">'):]
+    assert "0\xa0minutes ago" in row[:row.index("</tr>")]
+    assert f'<tr id="key-{face_id["key"]}">' in page and "<strong>Face ID API</strong>" in page
+
+
+def test_revoking_a_key_stops_its_tokens(client, api, user):
+    from accounts.models import ApiKey
+
+    signed_in_client(client, user)
+    _, client_id, secret = new_key(client)
+    body = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    token = api.post("/oauth2/token", body, format="json").json()["access_token"]
+
+    response = client.post(f"/profile/keys/{client_id}/revoke/")
+    assert response.status_code == 302 and response["Location"] == "/profile/keys/"
+    page = client.get("/profile/keys/").content.decode()
+    assert 'The key "Upload script" was revoked: the tokens it gave out stopped working.' in unescape(page)
+    assert client_id not in page
+    assert ApiKey.objects.get(key=client_id).revoked_at is not None
+    assert api.get("/api/v1/captures", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert api.post("/oauth2/token", body, format="json").json()["error"] == "invalid_client"
+    # Revoking it again, or by a GET, does nothing.
+    assert client.post(f"/profile/keys/{client_id}/revoke/").status_code == 404
+    assert client.get(f"/profile/keys/{client_id}/revoke/").status_code == 405
+
+
+def test_nobody_revokes_another_persons_key(client, user, other_user):
+    from accounts import services
+
+    api_key, _ = services.issue_api_key(other_user)
+    signed_in_client(client, user)
+    assert client.post(f"/profile/keys/{api_key.key}/revoke/").status_code == 404
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
+    assert str(api_key.key) not in client.get("/profile/keys/").content.decode()
+
+
+def test_a_key_needs_a_name_shown_next_to_its_field(client, user):
+    signed_in_client(client, user)
+    response = client.post("/profile/keys/", {"name": "  "})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="new-client-secret"' not in page
+    assert "This field is required." in field_block(page, "id_name")
+
+
+def test_a_role_that_may_not_issue_keys_gets_no_form(client, user):
+    from roles.models import Role
+
+    user.role = Role.objects.get(name="GUEST")
+    user.save()
+    signed_in_client(client, user)
+    page = client.get("/profile/keys/").content.decode()
+    assert "Your role may not create API keys. Ask an administrator for a role that may." in page
+    assert '<label for="id_name">' not in page
+    page = client.post("/profile/keys/", {"name": "sneaky"}).content.decode()
+    assert 'id="new-client-secret"' not in page
+    assert user.api_keys.count() == 0

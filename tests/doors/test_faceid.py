@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services
 from accounts.models import ApiKey, Session
@@ -289,3 +290,71 @@ def test_atlas_token_works_as_an_api_token(api, user):
     response = api.get("/atlas/me", HTTP_AUTHORIZATION=f"Bearer {atlas_token}")
     assert response.status_code == 401
     assert set(response.json()) == {"message"}
+
+
+# --- renewal: only Face ID tokens, never past the session's life -----------------------------------------
+
+def test_renew_refuses_a_token_from_another_door(api, user):
+    atlas_token = bearer(user)["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    session = Session.objects.get(user=user)
+    expires_at = session.expires_at
+    response = api.patch(TOKEN, **api_token(atlas_token))
+    assert_error(response, 401)
+    assert response.json()["message"] == ("Only an API token from POST /api/v1/auth/token can be renewed. "
+                                          "Exchange your API key and secret for one.")
+    session.refresh_from_db()
+    assert session.expires_at == expires_at
+
+
+def test_renew_refuses_an_oauth2_token(api, user, key_and_secret):
+    key, secret = key_and_secret
+    body = {"grant_type": "client_credentials", "client_id": key, "client_secret": secret}
+    response = api.post("/oauth2/token", body, format="json")
+    assert_error(api.patch(TOKEN, **api_token(response.json()["access_token"])), 401)
+    assert Session.objects.get(user=user).expires_at < timezone.now() + timedelta(hours=1, minutes=1)
+
+
+def test_renew_never_outlives_the_session(api, user, token):
+    # A session that began 13 days 23 hours ago: renewing gives one more hour, not 24.
+    began = timezone.now() - django_settings.REFRESH_TOKEN_LIFETIME + timedelta(hours=1)
+    Session.objects.filter(user=user).update(created_at=began)
+    response = api.patch(TOKEN, **api_token(token))
+    assert response.status_code == 200
+    session = Session.objects.get(user=user)
+    latest_end = began + django_settings.REFRESH_TOKEN_LIFETIME
+    assert session.expires_at == latest_end
+    assert datetime.fromisoformat(response.json()["expire"]) == latest_end.replace(microsecond=0)
+    renewed = response.json()["token"]
+    assert AccessToken(renewed)["exp"] == int(latest_end.timestamp())
+    # Renewing again changes nothing; once the session ends, its tokens are refused.
+    assert api.patch(TOKEN, **api_token(renewed)).status_code == 200
+    session.refresh_from_db()
+    assert session.expires_at == latest_end
+    Session.objects.filter(pk=session.pk).update(created_at=began - timedelta(hours=2),
+                                                 expires_at=timezone.now() - timedelta(seconds=1))
+    assert_error(api.patch(TOKEN, **api_token(renewed)), 401)
+
+
+# --- key pairs: one mechanism with the dashboard and OAuth2 ------------------------------------------------
+
+def test_revoking_a_key_ends_the_sessions_it_started(api, user, key_and_secret, token):
+    key, _ = key_and_secret
+    services.revoke_api_key(user, key)
+    assert Session.objects.get(user=user).ended_at is not None
+    assert api.get("/atlas/me", **api_token(token)).status_code == 401
+    assert_error(api.patch(TOKEN, **api_token(token)), 401)
+
+
+def test_keys_made_here_are_named_for_the_owner_list(api, user, password):
+    body = issue_key(api, user.email, password).json()
+    assert ApiKey.objects.get(key=body["key"]).name == "Face ID API"
+
+
+def test_token_exchange_is_throttled_per_key(api, key_and_secret, settings):
+    settings.THROTTLE_RATES = {"address": "3/min", "ip": "100/min"}
+    key, secret = key_and_secret
+    for _ in range(3):
+        assert_error(api.post(TOKEN, {"key": key, "secret": "WRONG"}, format="json"), 401)
+    response = api.post(TOKEN, {"key": key, "secret": secret}, format="json")
+    assert_error(response, 429)
+    assert int(response["Retry-After"]) > 0

@@ -399,6 +399,17 @@ def test_logins_from_one_client_are_throttled_across_addresses(api, db, settings
     error(post(api, "/login", {"email": "guess9@example.com"}), 429)
 
 
+def test_wrong_passwords_at_another_door_count_here(api, user, settings):
+    """One counter per account across doors: five wrong at atlas, and the sixth try at studio is refused."""
+    settings.THROTTLE_RATES = {"address": "5/min", "ip": "100/min"}
+    for _ in range(5):
+        response = api.post("/atlas/auth/sign-In", {"id": user.email, "password": "Wrong-Horse-1!"}, format="json")
+        assert response.status_code == 401
+    response = post(api, "/login", {"email": user.email, "password": PASSWORD})
+    assert error(response, 429) == f"Too many attempts. Try again in {response['Retry-After']} seconds."
+    assert Session.objects.count() == 0
+
+
 def test_code_requests_are_throttled_too(api, user, settings):
     settings.THROTTLE_RATES = {"address": "3/min", "ip": "100/min"}
     for _ in range(3):

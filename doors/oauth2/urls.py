@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("oauth2/token", views.TokenView.as_view(), name="oauth2-token"),
+]
