@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from captures import services as captures
 from doors.base import AtlasView
 
+from .item_serializers import RequestIdSerializer
+
 
 class Gs3dRequestSerializer(serializers.Serializer):
     itemName = serializers.CharField(max_length=200)
@@ -16,14 +18,11 @@ class Gs3dRequestSerializer(serializers.Serializer):
     Payload = serializers.FileField(help_text="mp4, FHD or lower, 300 MB or lower, 180 s or less.")
 
 
-class RequestIdSerializer(serializers.Serializer):
-    requestId = serializers.UUIDField()
-
-
-@extend_schema(tags=["atlas: items"], request={"multipart/form-data": Gs3dRequestSerializer},
+@extend_schema(tags=["atlas: items"], summary="Make a 3D model by Gaussian splatting",
+               request={"multipart/form-data": Gs3dRequestSerializer},
                responses={201: RequestIdSerializer})
 class Gs3dView(AtlasView):
-    """A 3D model (.ply) by Gaussian splatting from a phone video."""
+    """§3.5: a 3D model (.ply) by Gaussian splatting from a phone video; answers the new item's requestId."""
 
     parser_classes = [MultiPartParser, FormParser]
 

@@ -84,7 +84,7 @@ BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY,
           416: OpenApiResponse(description="The Range is outside the file.")}
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="An item's status", parameters=[REQUEST_ID],
                responses={200: s.ItemDetailSerializer, **NOT_YOURS})
 class ItemDetailView(AtlasView):
     """§4.1: one of your items, with its progress and queue position."""
@@ -93,7 +93,7 @@ class ItemDetailView(AtlasView):
         return Response(s.ItemDetailSerializer(selectors.own_item(request.user, requestId)).data)
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="One of my items", parameters=[REQUEST_ID],
                responses={200: s.MyItemDetailSerializer, **NOT_YOURS})
 class MyItemDetailView(AtlasView):
     """§4.4: one of your items, with its name and creation time."""
@@ -102,7 +102,7 @@ class MyItemDetailView(AtlasView):
         return Response(s.MyItemDetailSerializer(selectors.own_item(request.user, requestId)).data)
 
 
-@extend_schema(tags=["atlas: items"],
+@extend_schema(tags=["atlas: items"], summary="Download an item's result",
                parameters=[REQUEST_ID, s.DownloadQuerySerializer], responses={**BINARY, 400: MESSAGE, **NOT_YOURS})
 class ItemDownloadView(AtlasView):
     """§4.2: a finished item's result, chosen by `code`, as `${itemName}.${ext}`; HTTP Range is honoured.
@@ -125,7 +125,7 @@ class ItemDownloadView(AtlasView):
 
 
 @extend_schema(
-    tags=["atlas: items"],
+    tags=["atlas: items"], summary="List my items of one model",
     parameters=[OpenApiParameter("ModelId", str, OpenApiParameter.PATH, enum=["1", "2", "3", "4", "5"],
                                  description="1 nerf2mesh, 2 gaussian-splatting, 3 decal, 4 MusePose, 5 InstantMesh"),
                 s.ItemListQuerySerializer],
@@ -149,7 +149,7 @@ class MyItemListView(AtlasView):
         return Response(s.ItemPageSerializer(page).data)
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="Delete an item", parameters=[REQUEST_ID],
                responses={200: s.RequestIdSerializer, 401: MESSAGE, 403: MESSAGE, 404: MESSAGE})
 class ItemView(AtlasView):
     """§4.5: deletes your item and its files; one still queued or processing is cancelled first."""
@@ -162,7 +162,7 @@ class ItemView(AtlasView):
 
 
 @extend_schema(
-    tags=["atlas: items"],
+    tags=["atlas: items"], summary="An item's metadata",
     parameters=[OpenApiParameter("type", str, OpenApiParameter.PATH, enum=list(s.METADATA_TYPES)), REQUEST_ID],
     responses={
         (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description=(
