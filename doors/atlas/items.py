@@ -132,11 +132,12 @@ class ItemDownloadView(AtlasView):
     responses={200: s.ItemPageSerializer, 400: MESSAGE, 401: MESSAGE},
 )
 class MyItemListView(AtlasView):
-    """§4.3: your items of one model, a page at a time.
+    """§4.3: your items of one model, a page at a time, ordered by `createdAt` (then by requestId).
 
-    `desc=true` lists the newest first and `desc=false` the oldest first. (The seed's table says
-    "true: ascending", which contradicts the word `desc`; the word is followed.) Pass a page's
-    `nextCursor` as `cursor` for the next page; it is null on the last page.
+    As the seed's table says, `desc=true` lists them ascending (oldest first) and `desc=false`
+    descending (newest first), though the word `desc` says the opposite. Pass a page's `nextCursor` as
+    `cursor` for the next page (null on the last page), or an item's `createdAt` to start strictly
+    beyond that time.
     """
 
     def get(self, request, ModelId):
@@ -144,7 +145,7 @@ class MyItemListView(AtlasView):
         if not pipelines:
             raise Invalid(f"ModelId must be one of {', '.join(models_table.model_ids())}.")
         query = self.validated(s.ItemListQuerySerializer, data=request.query_params.dict())
-        page = selectors.items_of(request.user, pipelines, newest_first=query["desc"],
+        page = selectors.items_of(request.user, pipelines, newest_first=not query["desc"],
                                   cursor=query.get("cursor") or None, limit=query["limit"])
         return Response(s.ItemPageSerializer(page).data)
 
