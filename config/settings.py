@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here: the docs work offline
     "django_q",
     "allauth",
     "allauth.account",
@@ -260,6 +261,23 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One tag per operation, "<door>" or "<door>: <group>", listed door by door (tests/test_basics.py).
+    "TAGS": [
+        {"name": "atlas: accounts", "description": "Seed 000 §2: e-mail accounts, sessions, Google sign-in."},
+        {"name": "atlas: items", "description": "Seed 000 §3-4: 3D models made from uploads, as items."},
+        {"name": "atlas: roles", "description": "Seed 000 §5: the roles an account can hold."},
+        {"name": "atlas: basics", "description": "Seed 000 §6: the server's version."},
+        {"name": "scenes: accounts", "description": "Seed 001: username accounts."},
+        {"name": "scenes: scenes", "description": "Seed 001: scenes trained from videos, and their outputs."},
+        {"name": "scenes: basics", "description": "Seed 001: the server's health and routes."},
+        {"name": "faceid: auth", "description": "Seed 002: API keys and API tokens (X-API-Token)."},
+        {"name": "studio: account", "description": "Seed 003: accounts, profiles and avatar photos."},
+        {"name": "studio: user details", "description": "Seed 003: the body and face that avatars are made from."},
+        {"name": "captures", "description": "Seed 004: captures, multi-part uploads and share links."},
+    ],
 }
 
 # --- Uploads --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("health", basics.health, name="health"),
+    path("health", basics.HealthView.as_view(), name="health"),
     path("routes", basics.RouteListView.as_view(), name="routes"),
     path("", include("doors.atlas.urls")),
     path("", include("doors.scenes.urls")),
@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("doors.captures.urls")),
     path("", include("doors.oauth2.urls")),
     path("", include("dashboard.urls")),
+    # Last: under a door's prefix, a path no route above matched is a 404 in that door's error shape.
+    path("", include("doors.not_found")),
 ]
 
 if settings.DEBUG:

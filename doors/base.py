@@ -44,6 +44,10 @@ class DoorView(APIView):
         return {"message": message}
 
     def initial(self, request, *args, **kwargs):
+        # A method the route does not have is 405 before anything else, as a router answers it: a
+        # client sending it without a token must not be told to sign in.
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
         # DRF's JSON parser reads the whole body; refuse oversized ones before it does.
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         is_upload = request.content_type.startswith("multipart/")
@@ -81,6 +85,9 @@ class DoorView(APIView):
             return 401, f"The token is not valid: {flatten_errors(exc.detail)}"
         if isinstance(exc, exceptions.Throttled):
             return 429, f"Too many attempts. Try again in {int(exc.wait or 60)} seconds."
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            allowed = [m for m in self.allowed_methods if m not in ("HEAD", "OPTIONS")]
+            return 405, f"{self.request.method} is not allowed on {self.request.path}: it answers {', '.join(allowed)}."
         if isinstance(exc, exceptions.APIException):
             return exc.status_code, flatten_errors(exc.detail)
         if isinstance(exc, Http404):
@@ -204,4 +211,6 @@ class CapturesView(DoorView):
             return 422, "The request is not valid."
         if isinstance(exc, exceptions.NotAuthenticated):
             return 401, "Not authenticated"
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            return 405, "Method Not Allowed"  # word for word what FastAPI answers
         return super().status_and_message(exc)

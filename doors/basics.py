@@ -4,7 +4,8 @@ import re
 
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,8 +13,16 @@ from rest_framework.response import Response
 from .base import ScenesView
 
 
-def health(request):
-    return HttpResponse("OK", content_type="text/plain")
+@extend_schema(tags=["scenes: basics"], summary="Health check", auth=[],
+               responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`OK`")})
+class HealthView(ScenesView):
+    """Answers `OK` while the server is up; it touches no database, queue or storage."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return HttpResponse("OK", content_type="text/plain")
 
 
 def _walk(patterns, prefix=""):
@@ -21,12 +30,16 @@ def _walk(patterns, prefix=""):
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             yield from _walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
+        elif isinstance(entry, URLPattern) and not getattr(_view_class(entry.callback), "unrouted", False):
             yield route, entry.callback
 
 
+def _view_class(callback):
+    return getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+
+
 def _methods(callback):
-    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    view_class = _view_class(callback)
     if view_class is None:
         return ["GET"]
     return sorted(m.upper() for m in view_class.http_method_names if m != "options" and hasattr(view_class, m)
@@ -53,8 +66,12 @@ class RouteSerializer(serializers.Serializer):
     methods = serializers.ListField(child=serializers.CharField())
 
 
-@extend_schema(tags=["scenes: basics"], responses={200: RouteSerializer(many=True)})
+@extend_schema(tags=["scenes: basics"], summary="List the routes", auth=[],
+               responses={200: RouteSerializer(many=True)})
 class RouteListView(ScenesView):
+    """Every route this server answers, with its methods; routes a seed defines but Atlas has not built
+    yet are left out."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
 

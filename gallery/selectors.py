@@ -13,11 +13,12 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
 
 from core.errors import Forbidden, Invalid, NotFound
 from core.ids import parse_uuid
@@ -56,6 +57,16 @@ def encode_cursor(item):
 
 
 def decode_cursor(cursor):
+    """Where the page before ended: `(created_at, item_id)`, from a cursor `encode_cursor` handed out, or
+    `(created_at, None)` from a bare creation time as the items' `createdAt` shows it (ISO 8601, read as
+    UTC without an offset)."""
+    try:
+        # A "+" left unencoded in a query string arrives as a space.
+        created_at = parse_datetime(cursor.strip().replace(" ", "+"))
+    except ValueError:
+        created_at = None
+    if created_at is not None:
+        return (created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)), None
     try:
         created, _, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         created_at = datetime.fromisoformat(created)
@@ -63,22 +74,24 @@ def decode_cursor(cursor):
             raise ValueError(created)
         return created_at, parse_uuid(item_id)
     except (ValueError, UnicodeError, binascii.Error):
-        raise Invalid("cursor: this is not a cursor this API handed out. Start again without one.")
+        raise Invalid("cursor: give the nextCursor of the page before, or an item's createdAt "
+                      "(such as 2025-01-31T09:30:00.123456Z); leave it out for the first page.")
 
 
 def items_of(user, pipelines, *, newest_first=True, cursor=None, limit=10):
     """A page of `user`'s items of the given pipelines, ordered by creation time then id.
 
-    `cursor` is the `next_cursor` of the page before; pages never skip or repeat an item, even when
-    items share a creation time.
+    `cursor` is the `next_cursor` of the page before: pages never skip or repeat an item, even when items
+    share a creation time. It may also be a creation time: the page starts strictly beyond it.
     """
     items = Item.objects.owned_by(user).filter(pipeline__in=list(pipelines))
     if cursor:
         created_at, item_id = decode_cursor(cursor)
-        if newest_first:
-            items = items.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=item_id))
-        else:
-            items = items.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, pk__gt=item_id))
+        beyond = "lt" if newest_first else "gt"
+        after_cursor = Q(**{f"created_at__{beyond}": created_at})
+        if item_id is not None:  # the id breaks ties in time
+            after_cursor |= Q(created_at=created_at, **{f"pk__{beyond}": item_id})
+        items = items.filter(after_cursor)
     order = ("-created_at", "-pk") if newest_first else ("created_at", "pk")
     rows = list(items.order_by(*order)[:limit + 1])
     page, has_next = rows[:limit], len(rows) > limit

@@ -9,6 +9,8 @@ from captures import limits
 from captures import services as captures
 from doors.base import AtlasView
 
+from .item_serializers import RequestIdSerializer
+
 # Seed 000's `Epoch` (1-100) as training iterations: 300 each, so Epoch 100 is the reference's 30,000-iteration
 # schedule and Epoch 10 a 3,000-iteration run.
 ITERATIONS_PER_EPOCH = 300
@@ -21,14 +23,11 @@ class Gs3dRequestSerializer(serializers.Serializer):
     Payload = serializers.FileField(help_text="mp4, FHD or lower, 300 MB or lower, 180 s or less.")
 
 
-class RequestIdSerializer(serializers.Serializer):
-    requestId = serializers.UUIDField()
-
-
-@extend_schema(tags=["atlas: items"], request={"multipart/form-data": Gs3dRequestSerializer},
+@extend_schema(tags=["atlas: items"], summary="Make a 3D model by Gaussian splatting",
+               request={"multipart/form-data": Gs3dRequestSerializer},
                responses={201: RequestIdSerializer})
 class Gs3dView(AtlasView):
-    """A 3D model (.ply) by Gaussian splatting from a phone video."""
+    """§3.5: a 3D model (.ply) by Gaussian splatting from a phone video; answers the new item's requestId."""
 
     parser_classes = [MultiPartParser, FormParser]
 

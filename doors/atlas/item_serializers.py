@@ -22,9 +22,12 @@ class TrueFalseField(serializers.ChoiceField):
 
 class ItemListQuerySerializer(serializers.Serializer):
     orderBy = serializers.ChoiceField(choices=["createdAt"], help_text="Only createdAt is supported.")
-    desc = TrueFalseField(help_text="true: newest first; false: oldest first.")
-    cursor = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                                   help_text="The nextCursor of the page before; leave out for the first page.")
+    desc = TrueFalseField(help_text=("As the seed's table says: true lists ascending (oldest first), false "
+                                     "descending (newest first)."))
+    cursor = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=(
+        "The nextCursor of the page before (pages then never skip or repeat an item), or an item's createdAt "
+        "such as 2025-01-31T09:30:00.123456Z (the page starts strictly beyond that time; without an offset "
+        "it is read as UTC). Leave it out for the first page."))
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
 
 

@@ -84,7 +84,7 @@ BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY,
           416: OpenApiResponse(description="The Range is outside the file.")}
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="An item's status", parameters=[REQUEST_ID],
                responses={200: s.ItemDetailSerializer, **NOT_YOURS})
 class ItemDetailView(AtlasView):
     """§4.1: one of your items, with its progress and queue position."""
@@ -93,7 +93,7 @@ class ItemDetailView(AtlasView):
         return Response(s.ItemDetailSerializer(selectors.own_item(request.user, requestId)).data)
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="One of my items", parameters=[REQUEST_ID],
                responses={200: s.MyItemDetailSerializer, **NOT_YOURS})
 class MyItemDetailView(AtlasView):
     """§4.4: one of your items, with its name and creation time."""
@@ -102,7 +102,7 @@ class MyItemDetailView(AtlasView):
         return Response(s.MyItemDetailSerializer(selectors.own_item(request.user, requestId)).data)
 
 
-@extend_schema(tags=["atlas: items"],
+@extend_schema(tags=["atlas: items"], summary="Download an item's result",
                parameters=[REQUEST_ID, s.DownloadQuerySerializer], responses={**BINARY, 400: MESSAGE, **NOT_YOURS})
 class ItemDownloadView(AtlasView):
     """§4.2: a finished item's result, chosen by `code`, as `${itemName}.${ext}`; HTTP Range is honoured.
@@ -125,18 +125,19 @@ class ItemDownloadView(AtlasView):
 
 
 @extend_schema(
-    tags=["atlas: items"],
+    tags=["atlas: items"], summary="List my items of one model",
     parameters=[OpenApiParameter("ModelId", str, OpenApiParameter.PATH, enum=["1", "2", "3", "4", "5"],
                                  description="1 nerf2mesh, 2 gaussian-splatting, 3 decal, 4 MusePose, 5 InstantMesh"),
                 s.ItemListQuerySerializer],
     responses={200: s.ItemPageSerializer, 400: MESSAGE, 401: MESSAGE},
 )
 class MyItemListView(AtlasView):
-    """§4.3: your items of one model, a page at a time.
+    """§4.3: your items of one model, a page at a time, ordered by `createdAt` (then by requestId).
 
-    `desc=true` lists the newest first and `desc=false` the oldest first. (The seed's table says
-    "true: ascending", which contradicts the word `desc`; the word is followed.) Pass a page's
-    `nextCursor` as `cursor` for the next page; it is null on the last page.
+    As the seed's table says, `desc=true` lists them ascending (oldest first) and `desc=false`
+    descending (newest first), though the word `desc` says the opposite. Pass a page's `nextCursor` as
+    `cursor` for the next page (null on the last page), or an item's `createdAt` to start strictly
+    beyond that time.
     """
 
     def get(self, request, ModelId):
@@ -144,12 +145,12 @@ class MyItemListView(AtlasView):
         if not pipelines:
             raise Invalid(f"ModelId must be one of {', '.join(models_table.model_ids())}.")
         query = self.validated(s.ItemListQuerySerializer, data=request.query_params.dict())
-        page = selectors.items_of(request.user, pipelines, newest_first=query["desc"],
+        page = selectors.items_of(request.user, pipelines, newest_first=not query["desc"],
                                   cursor=query.get("cursor") or None, limit=query["limit"])
         return Response(s.ItemPageSerializer(page).data)
 
 
-@extend_schema(tags=["atlas: items"], parameters=[REQUEST_ID],
+@extend_schema(tags=["atlas: items"], summary="Delete an item", parameters=[REQUEST_ID],
                responses={200: s.RequestIdSerializer, 401: MESSAGE, 403: MESSAGE, 404: MESSAGE})
 class ItemView(AtlasView):
     """§4.5: deletes your item and its files; one still queued or processing is cancelled first."""
@@ -162,7 +163,7 @@ class ItemView(AtlasView):
 
 
 @extend_schema(
-    tags=["atlas: items"],
+    tags=["atlas: items"], summary="An item's metadata",
     parameters=[OpenApiParameter("type", str, OpenApiParameter.PATH, enum=list(s.METADATA_TYPES)), REQUEST_ID],
     responses={
         (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description=(

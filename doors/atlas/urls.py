@@ -1,5 +1,8 @@
 from django.urls import path, re_path, register_converter
 
+from doors.base import AtlasView
+from doors.not_found import not_built
+
 from . import creation, items, views
 
 register_converter(items.RequestIdConverter, "atlas_request_id")
@@ -22,6 +25,9 @@ urlpatterns = [
     path("atlas/version", views.VersionView.as_view(), name="atlas-version"),
     # §4 items: `detail`, `download` and `my` are fixed words, `type` is one of five, so no route swallows another.
     path("atlas/item/gs3d", creation.Gs3dView.as_view(), name="atlas-item-gs3d"),
+    # §3.1-3.4: 404 saying so until they are built.
+    *not_built(AtlasView, "000", {f"atlas/item/{model}": ["POST"]
+                                  for model in ("decal", "nerf2mesh", "musepose", "instant-mesh")}),
     path("atlas/item/detail/my/<atlas_request_id:requestId>", items.MyItemDetailView.as_view(),
          name="atlas-my-item-detail"),
     path("atlas/item/detail/<atlas_request_id:requestId>", items.ItemDetailView.as_view(), name="atlas-item-detail"),

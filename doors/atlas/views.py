@@ -28,8 +28,11 @@ class PublicAtlasView(AtlasView):
     permission_classes = [AllowAny]
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.SignUpSerializer, responses={201: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Sign up", request=s.SignUpSerializer,
+               responses={201: s.MessageSerializer})
 class SignUpView(PublicAtlasView):
+    """§2.1: creates an account and e-mails a link that confirms the address; sign-in waits for it."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "sign-up"
 
@@ -40,8 +43,12 @@ class SignUpView(PublicAtlasView):
                         status=201)
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.SignInSerializer, responses={201: s.TokenPairSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Sign in", request=s.SignInSerializer,
+               responses={201: s.TokenPairSerializer})
 class SignInView(PublicAtlasView):
+    """§2.2: the e-mail address (`id`) and password give an access token (1 hour) and a refresh token (14 days).
+    Served at both `sign-In`, as the seed spells it, and `sign-in`."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = SIGN_IN
 
@@ -52,15 +59,20 @@ class SignInView(PublicAtlasView):
         return Response(token_pair(session), status=201)
 
 
-@extend_schema(tags=["atlas: accounts"], request=None, responses={200: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Sign out", request=None, responses={200: s.MessageSerializer})
 class SignOutView(AtlasView):
+    """§2.3: ends the session the token belongs to; its access and refresh tokens stop working at once."""
+
     def post(self, request):
         services.sign_out(current_session(request))
         return Response({"message": "Signed out."})
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.EmailSerializer, responses={201: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Resend the confirmation e-mail", request=s.EmailSerializer,
+               responses={201: s.MessageSerializer})
 class ResendConfirmationView(PublicAtlasView):
+    """§2.4: e-mails a new link that confirms the address."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "resend"
 
@@ -87,16 +99,22 @@ class LinkView(PublicAtlasView):
         return super().handle_exception(exc)
 
 
-@extend_schema(tags=["atlas: accounts"], parameters=[s.ConfirmEmailSerializer], responses={200: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Confirm an e-mail address", parameters=[s.ConfirmEmailSerializer],
+               responses={200: s.MessageSerializer})
 class ConfirmEmailView(LinkView):
+    """§2.5: the link from the sign-up e-mail (Atlas adds a signed `key`); a page for a browser, JSON otherwise."""
+
     def get(self, request):
         data = self.validated(s.ConfirmEmailSerializer, data=request.query_params.dict())
         services.confirm_email(request, email=data["email"], user_id=data["userId"], key=data["key"])
         return self.respond(request, 200, "Your e-mail address is confirmed. You can sign in now.")
 
 
-@extend_schema(tags=["atlas: accounts"], parameters=[s.ConfirmInviteSerializer], responses={200: s.EmailSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Accept a group invitation",
+               parameters=[s.ConfirmInviteSerializer], responses={200: s.EmailSerializer})
 class ConfirmInviteView(LinkView):
+    """§2.6: the link from an invitation e-mail (Atlas adds a `token`) joins the group; 401 for a bad link."""
+
     def get(self, request):
         serializer = s.ConfirmInviteSerializer(data=request.query_params.dict())
         if not serializer.is_valid():
@@ -109,8 +127,11 @@ class ConfirmInviteView(LinkView):
         return self.respond(request, 200, "You joined the group.", body={"email": user.email})
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.EmailSerializer, responses={201: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Reset the password", request=s.EmailSerializer,
+               responses={201: s.MessageSerializer})
 class ResetPasswordView(PublicAtlasView):
+    """§2.7: e-mails a link to choose a new password; the old one works until the new one is set."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "reset"
 
@@ -119,8 +140,11 @@ class ResetPasswordView(PublicAtlasView):
         return Response({"message": f"We sent a link to choose a new password to {user.email}."}, status=201)
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.PasswordSerializer, responses={200: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Change the password", request=s.PasswordSerializer,
+               responses={200: s.MessageSerializer})
 class PasswordView(AtlasView):
+    """§2.8: sets a new password and signs out every other session. PATCH and POST both work."""
+
     # The seed's heading says PATCH and its table POST: both are served.
     def patch(self, request):
         password = self.validated(s.PasswordSerializer)["password"]
@@ -130,15 +154,21 @@ class PasswordView(AtlasView):
     post = patch
 
 
-@extend_schema(tags=["atlas: accounts"], request=None, responses={200: s.MessageSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Delete the account", request=None,
+               responses={200: s.MessageSerializer})
 class UserView(AtlasView):
+    """§2.9: deletes the account, everything it owns and all its sessions."""
+
     def delete(self, request):
         services.delete_account(request.user)
         return Response({"message": "Your account and everything it owned were deleted."})
 
 
-@extend_schema(tags=["atlas: accounts"], request=s.GoogleSerializer, responses={201: s.TokenPairSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Sign in with Google", request=s.GoogleSerializer,
+               responses={201: s.TokenPairSerializer})
 class GoogleSignInView(PublicAtlasView):
+    """§2.10: a Google ID token gives an access and a refresh token; the first one creates the account."""
+
     throttle_classes = SIGN_IN_THROTTLES
     throttle_name = "google"
 
@@ -150,10 +180,13 @@ class GoogleSignInView(PublicAtlasView):
 
 
 @extend_schema(
-    tags=["atlas: accounts"], request=None, responses={200: s.AccessTokenSerializer},
+    tags=["atlas: accounts"], summary="Refresh the access token", request=None,
+    responses={200: s.AccessTokenSerializer},
     parameters=[OpenApiParameter("Authorization", location="header", description="Bearer <refreshToken>")],
 )
 class RefreshAccessTokenView(PublicAtlasView):
+    """§2.11: the refresh token, sent as `Authorization: Bearer <refreshToken>`, gives a new access token."""
+
     def post(self, request):
         kind, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if kind != "Bearer" or not raw.strip():
@@ -162,20 +195,26 @@ class RefreshAccessTokenView(PublicAtlasView):
         return Response({"accessToken": str(access_token(session))})
 
 
-@extend_schema(tags=["atlas: accounts"], responses={200: s.MeSerializer})
+@extend_schema(tags=["atlas: accounts"], summary="Who am I", responses={200: s.MeSerializer})
 class MeView(AtlasView):
+    """§2.12: the signed-in account's nickname and e-mail address."""
+
     def get(self, request):
         return Response({"nickname": request.user.nickname, "email": request.user.email})
 
 
-@extend_schema(tags=["atlas: roles"], responses={201: s.RoleSerializer(many=True)})
+@extend_schema(tags=["atlas: roles"], summary="List the roles", responses={201: s.RoleSerializer(many=True)})
 class RoleListView(PublicAtlasView):
+    """§5.1: every role; answered with 201, as the seed's table says."""
+
     def get(self, request):
         # The seed answers this GET with 201.
         return Response(s.RoleSerializer(Role.objects.all(), many=True).data, status=201)
 
 
-@extend_schema(tags=["atlas: basics"], responses={200: str})
+@extend_schema(tags=["atlas: basics"], summary="Server version", responses={200: str})
 class VersionView(PublicAtlasView):
+    """§6.1: the server's version, as a JSON string."""
+
     def get(self, request):
         return Response(settings.VERSION)

@@ -39,7 +39,7 @@ def authenticate(login, password):
     return services.authenticate_with_password(username=login, password=password, require_confirmed=False)
 
 
-@extend_schema(tags=TAGS, request=s.FaceIdKeyRequestSerializer,
+@extend_schema(tags=TAGS, summary="Issue an API key", request=s.FaceIdKeyRequestSerializer,
                responses={201: s.FaceIdKeySerializer, **errors(400, 401, 403, 409, 429)})
 class ApiKeyView(FaceIdView):
     """Issues a new API key and secret. `username` is the account's username or e-mail address.
@@ -86,7 +86,8 @@ class ApiTokenView(FaceIdView):
             raise Unauthenticated("Send your API token in the X-API-Token header.")
         return session
 
-    @extend_schema(tags=TAGS, request=s.FaceIdTokenRequestSerializer, description=(
+    @extend_schema(tags=TAGS, summary="Issue an API token", request=s.FaceIdTokenRequestSerializer,
+                   description=(
                        "Exchanges an API key and secret for an API token, sent after as X-API-Token."),
                    responses={201: s.FaceIdTokenSerializer, **errors(400, 401)})
     def post(self, request):
@@ -96,7 +97,7 @@ class ApiTokenView(FaceIdView):
                                              lifetime=settings.API_TOKEN_LIFETIME)
         return Response(token_body(session, access_token(session, settings.API_TOKEN_LIFETIME)), status=201)
 
-    @extend_schema(tags=TAGS, request=None, description=(
+    @extend_schema(tags=TAGS, summary="Renew the API token", request=None, description=(
                        "Renews the API token sent in X-API-Token, for another ATLAS_API_TOKEN_HOURS (24 by default), "
                        "never past 14 days from the exchange that made it. Only tokens from POST /api/v1/auth/token "
                        "are renewed."),
@@ -106,7 +107,8 @@ class ApiTokenView(FaceIdView):
         token = services.renew_api_session(session)
         return Response(token_body(session, token))
 
-    @extend_schema(tags=TAGS, request=None, description="Ends the API token sent in X-API-Token.",
+    @extend_schema(tags=TAGS, summary="Delete the API token", request=None,
+                   description="Ends the API token sent in X-API-Token.",
                    responses={200: s.FaceIdCodeSerializer, **errors(401)})
     def delete(self, request):
         services.sign_out(self.token_session(request))

@@ -49,7 +49,7 @@ class SceneFileView(SceneView):
         return super().perform_content_negotiation(request, force=True)
 
 
-@extend_schema(tags=TAGS, request={"multipart/form-data": s.SceneNewSerializer},
+@extend_schema(tags=TAGS, summary="New scene from a video", request={"multipart/form-data": s.SceneNewSerializer},
                responses={202: s.SceneCreatedSerializer, **errors(400, 401)})
 class SceneNewView(ScenesView):
     """Uploads a video and queues its preview and its training in the chosen mode."""
@@ -66,7 +66,8 @@ class SceneNewView(ScenesView):
                         status=202)
 
 
-@extend_schema(tags=TAGS, parameters=[SCENE_ID], responses={200: s.SceneMetadataSerializer, **errors(401, 404)})
+@extend_schema(tags=TAGS, summary="A scene's outputs", parameters=[SCENE_ID],
+               responses={200: s.SceneMetadataSerializer, **errors(401, 404)})
 class SceneMetadataView(SceneView):
     """Every requested output type at every saved iteration: whether it exists, its size and 1 MiB chunks."""
 
@@ -77,7 +78,8 @@ class SceneMetadataView(SceneView):
                          "message": "Scene metadata retrieved successfully", "resources": scenes.resources(item)})
 
 
-@extend_schema(tags=TAGS, parameters=[OUTPUT_TYPE, SCENE_ID, s.SceneOutputQuerySerializer],
+@extend_schema(tags=TAGS, summary="Download an output",
+               parameters=[OUTPUT_TYPE, SCENE_ID, s.SceneOutputQuerySerializer],
                responses={**binary("The output file, or one 1 MiB chunk of it.", 400, 401, 404),
                           (416, "application/json"): OpenApiResponse(description="The Range cannot be served.")})
 class SceneOutputView(SceneFileView):
@@ -110,7 +112,7 @@ class SceneOutputView(SceneFileView):
         })
 
 
-@extend_schema(tags=TAGS, parameters=[SCENE_ID], responses={
+@extend_schema(tags=TAGS, summary="A scene's thumbnail", parameters=[SCENE_ID], responses={
     (200, "image/jpeg"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The thumbnail JPEG."),
     **{(code, "application/json"): ScenesErrorSerializer for code in (401, 404)}})
 class SceneThumbnailView(SceneFileView):
@@ -122,7 +124,8 @@ class SceneThumbnailView(SceneFileView):
                              attachment=False)
 
 
-@extend_schema(tags=TAGS, parameters=[SCENE_ID], responses={200: s.SceneNameSerializer, **errors(401, 404)})
+@extend_schema(tags=TAGS, summary="A scene's name", parameters=[SCENE_ID],
+               responses={200: s.SceneNameSerializer, **errors(401, 404)})
 class SceneNameView(SceneView):
     """The scene's name."""
 
@@ -130,7 +133,8 @@ class SceneNameView(SceneView):
         return Response({"name": self.scene(scene_id).name})
 
 
-@extend_schema(tags=TAGS, parameters=[SCENE_ID], responses={200: s.SceneProgressSerializer, **errors(401, 404)})
+@extend_schema(tags=TAGS, summary="A scene's progress", parameters=[SCENE_ID],
+               responses={200: s.SceneProgressSerializer, **errors(401, 404)})
 class SceneProgressView(SceneView):
     """Where the scene is: queued (its place in the queue), a preview or training stage, done or failed.
 
@@ -144,7 +148,7 @@ class SceneProgressView(SceneView):
                          "message": "Scene progress retrieved successfully", **scenes.progress(capture)})
 
 
-@extend_schema(tags=TAGS, responses={200: s.SceneHistorySerializer, **errors(401)})
+@extend_schema(tags=TAGS, summary="List my scenes", responses={200: s.SceneHistorySerializer, **errors(401)})
 class SceneHistoryView(ScenesView):
     """The ids of the account's scenes, newest first."""
 
@@ -153,7 +157,7 @@ class SceneHistoryView(ScenesView):
         return Response({"resources": [str(eid) for eid in ids]})
 
 
-@extend_schema(tags=TAGS, parameters=[SCENE_ID], request=None,
+@extend_schema(tags=TAGS, summary="Delete a scene", parameters=[SCENE_ID], request=None,
                responses={200: ScenesMessageSerializer, **errors(401, 404)})
 class SceneDeleteView(SceneView):
     """Deletes the scene, its video and every file made from it; running work on it stops."""

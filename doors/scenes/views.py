@@ -24,7 +24,7 @@ class PublicScenesView(ScenesView):
     permission_classes = [AllowAny]
 
 
-@extend_schema(tags=TAGS, request=s.ScenesCredentialsSerializer,
+@extend_schema(tags=TAGS, summary="Register", request=s.ScenesCredentialsSerializer,
                responses={201: s.ScenesSuccessSerializer, **errors(400, 409, 429)})
 class RegisterView(PublicScenesView):
     """Creates an account that signs in with its username and password."""
@@ -37,7 +37,7 @@ class RegisterView(PublicScenesView):
         return Response({"success": True}, status=201)
 
 
-@extend_schema(tags=TAGS, request=s.ScenesCredentialsSerializer,
+@extend_schema(tags=TAGS, summary="Log in", request=s.ScenesCredentialsSerializer,
                responses={200: s.ScenesJwtSerializer, **errors(400, 401, 409, 429)})
 class LoginView(PublicScenesView):
     """Signs in with username and password; the jwtToken goes in Authorization: Bearer <jwtToken>."""
@@ -55,7 +55,7 @@ class LoginView(PublicScenesView):
         return Response({"jwtToken": services.door_token(session)})
 
 
-@extend_schema(tags=TAGS, request=s.ScenesUsernameSerializer,
+@extend_schema(tags=TAGS, summary="Change the username", request=s.ScenesUsernameSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401, 409)})
 class UpdateUsernameView(ScenesView):
     """Changes the username; the current password confirms it."""
@@ -65,7 +65,7 @@ class UpdateUsernameView(ScenesView):
         return Response({"message": "Username updated"})
 
 
-@extend_schema(tags=TAGS, request=s.ScenesPasswordSerializer,
+@extend_schema(tags=TAGS, summary="Change the password", request=s.ScenesPasswordSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401)})
 class UpdatePasswordView(ScenesView):
     """Changes the password and signs out every other session; this token keeps working."""
@@ -78,7 +78,7 @@ class UpdatePasswordView(ScenesView):
         return Response({"message": "Password updated"})
 
 
-@extend_schema(tags=TAGS, request=s.ScenesDeleteSerializer,
+@extend_schema(tags=TAGS, summary="Delete the account", request=s.ScenesDeleteSerializer,
                responses={200: s.ScenesMessageSerializer, **errors(400, 401)})
 class DeleteAccountView(ScenesView):
     """Deletes the account and everything it owns. The JSON body `{"password": "string"}` confirms it."""

@@ -1,5 +1,8 @@
 from django.urls import path
 
+from doors.base import StudioView
+from doors.not_found import not_built
+
 from . import views
 
 urlpatterns = [
@@ -12,4 +15,17 @@ urlpatterns = [
     path("get_avatar_thumbnail", views.AvatarThumbnailView.as_view(), name="studio-avatar-thumbnail"),
     path("get_user_details", views.UserDetailsView.as_view(), name="studio-user-details"),
     path("update_user_details", views.UpdateUserDetailsView.as_view(), name="studio-update-user-details"),
+    # Generation, the gallery and the clothes catalogue: 404 saying so until they are built.
+    *not_built(StudioView, "003", {
+        "generate": ["POST"],
+        "generate_video": ["POST"],
+        "generate/<str:task_id>": ["GET"],
+        "get_gallery": ["GET"],
+        "get_gallery_image/<str:url>": ["GET"],
+        "get_gallery_video/<str:url>": ["GET"],
+        "get_thumbnail/<str:url>": ["GET"],
+        "remove_gallery_image/<str:url>": ["DELETE"],
+        "upload_clothes": ["POST"],
+        "get_clothes": ["POST"],
+    }),
 ]

@@ -29,7 +29,7 @@ class PublicStudioView(StudioView):
     permission_classes = [AllowAny]
 
 
-@extend_schema(tags=["studio: account"], request=s.StudioRegisterSerializer,
+@extend_schema(tags=["studio: account"], summary="Register", request=s.StudioRegisterSerializer,
                responses={200: s.StudioMessageSerializer, 409: s.StudioMessageSerializer})
 class RegisterView(PublicStudioView):
     """Creates an account with its profile; with a password, the address must be confirmed by its link."""
@@ -49,7 +49,7 @@ class RegisterView(PublicStudioView):
 
 
 @extend_schema(
-    tags=["studio: account"], request=s.StudioLoginSerializer,
+    tags=["studio: account"], summary="Log in", request=s.StudioLoginSerializer,
     responses={200: s.StudioTokenSerializer, 202: s.StudioMessageSerializer, 401: s.StudioMessageSerializer,
                403: s.StudioMessageSerializer, 429: s.StudioMessageSerializer},
     description="`{email}` e-mails a one-time code (202). `{email, code}` or `{email, password}` answers the token.",
@@ -78,7 +78,7 @@ class LoginView(PublicStudioView):
         return Response({"token": services.door_token(session)})
 
 
-@extend_schema(tags=["studio: account"], responses={200: s.StudioUserInfoSerializer})
+@extend_schema(tags=["studio: account"], summary="My profile", responses={200: s.StudioUserInfoSerializer})
 class UserInfoView(StudioView):
     """The signed-in person's profile; the date of birth in Unix seconds."""
 
@@ -86,7 +86,7 @@ class UserInfoView(StudioView):
         return Response(s.StudioUserInfoSerializer(request.user).data)
 
 
-@extend_schema(tags=["studio: account"], request=s.StudioUpdateUserInfoSerializer,
+@extend_schema(tags=["studio: account"], summary="Change my profile", request=s.StudioUpdateUserInfoSerializer,
                responses={200: s.StudioMessageSerializer})
 class UpdateUserInfoView(StudioView):
     """Changes the profile fields that are sent and keeps the others."""
@@ -96,7 +96,8 @@ class UpdateUserInfoView(StudioView):
         return Response({"message": "Your profile was updated."})
 
 
-@extend_schema(tags=["studio: account"], request={"multipart/form-data": s.StudioAvatarUploadSerializer},
+@extend_schema(tags=["studio: account"], summary="Upload the avatar photo",
+               request={"multipart/form-data": s.StudioAvatarUploadSerializer},
                responses={200: s.StudioMessageSerializer})
 class UploadAvatarView(StudioView):
     """Replaces the avatar with one JPEG or PNG photo sent as multipart/form-data, under any field name."""
@@ -127,19 +128,20 @@ class AvatarFileView(StudioView):
         return response
 
 
-@extend_schema(tags=["studio: account"], responses=AVATAR_RESPONSES)
+@extend_schema(tags=["studio: account"], summary="The avatar photo", responses=AVATAR_RESPONSES)
 class AvatarView(AvatarFileView):
     """The avatar as uploaded, turned upright, as a JPEG."""
 
 
-@extend_schema(tags=["studio: account"], responses=AVATAR_RESPONSES)
+@extend_schema(tags=["studio: account"], summary="The avatar's thumbnail", responses=AVATAR_RESPONSES)
 class AvatarThumbnailView(AvatarFileView):
     """The avatar scaled to fit within 256x256, as a JPEG."""
 
     thumbnail = True
 
 
-@extend_schema(tags=["studio: user details"], responses={200: s.StudioUserDetailsSerializer})
+@extend_schema(tags=["studio: user details"], summary="My body and face details",
+               responses={200: s.StudioUserDetailsSerializer})
 class UserDetailsView(StudioView):
     """The body and face description used to generate avatars."""
 
@@ -147,7 +149,8 @@ class UserDetailsView(StudioView):
         return Response(s.StudioUserDetailsSerializer(services.details_of(request.user)).data)
 
 
-@extend_schema(tags=["studio: user details"], request=s.StudioUpdateUserDetailsSerializer,
+@extend_schema(tags=["studio: user details"], summary="Change my body and face details",
+               request=s.StudioUpdateUserDetailsSerializer,
                responses={200: s.StudioMessageSerializer})
 class UpdateUserDetailsView(StudioView):
     """Changes the details that are sent; lists and objects are kept exactly as sent."""

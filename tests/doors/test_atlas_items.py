@@ -456,19 +456,74 @@ class TestMyItems:
         rows = Item.objects.filter(pk__in=[i.pk for i in items])
         return [str(pk) for pk in rows.order_by("-created_at", "-pk").values_list("pk", flat=True)]
 
-    def test_cursor_pages_never_skip_or_repeat_newest_first(self, api, auth, seven_items_with_ties):
-        seen, sizes = walk(api, auth, desc="true", limit=3)
+    # The seed's table: desc=true is ascending (oldest first), desc=false descending (newest first).
+    def test_desc_false_pages_newest_first_never_skipping_or_repeating_across_ties(self, api, auth,
+                                                                                  seven_items_with_ties):
+        seen, sizes = walk(api, auth, desc="false", limit=3)
         assert sizes == [3, 3, 1]
         assert seen == seven_items_with_ties
 
-    def test_cursor_pages_never_skip_or_repeat_oldest_first(self, api, auth, seven_items_with_ties):
-        seen, sizes = walk(api, auth, desc="false", limit=3)
+    def test_desc_true_pages_oldest_first_never_skipping_or_repeating_across_ties(self, api, auth,
+                                                                                 seven_items_with_ties):
+        seen, sizes = walk(api, auth, desc="true", limit=3)
         assert sizes == [3, 3, 1]
         assert seen == list(reversed(seven_items_with_ties))
 
-    def test_the_first_page_without_a_cursor_is_the_newest(self, api, auth, seven_items_with_ties):
-        data = page(api, auth, limit=2).json()
-        assert [e["requestId"] for e in data["items"]] == seven_items_with_ties[:2] and data["hasNextItem"]
+    def test_the_first_page_without_a_cursor_starts_at_the_newest_or_the_oldest(self, api, auth,
+                                                                               seven_items_with_ties):
+        newest = page(api, auth, desc="false", limit=2).json()
+        assert [e["requestId"] for e in newest["items"]] == seven_items_with_ties[:2] and newest["hasNextItem"]
+        oldest = page(api, auth, desc="true", limit=2).json()
+        assert [e["requestId"] for e in oldest["items"]] == seven_items_with_ties[:-3:-1] and oldest["hasNextItem"]
+
+    @pytest.fixture
+    def three_times(self, api, auth, user):
+        """Items at three distinct creation times, oldest first, and createdAt as the list renders it."""
+        items = [make_item(user, name=f"at {n}", run=False) for n in range(3)]
+        base = timezone.now().replace(microsecond=250000) - timedelta(hours=1)
+        for n, item in enumerate(items):
+            Item.objects.filter(pk=item.pk).update(created_at=base + timedelta(minutes=n))
+        rendered = {e["requestId"]: e["createdAt"] for e in page(api, auth).json()["items"]}
+        return [(str(item.pk), rendered[str(item.pk)]) for item in items]
+
+    def test_a_created_at_cursor_starts_strictly_beyond_that_time_in_either_order(self, api, auth, three_times):
+        (first, _), (middle, middle_at), (last, _) = three_times
+        assert middle_at.endswith("Z")
+        ascending = page(api, auth, desc="true", cursor=middle_at).json()
+        assert [e["requestId"] for e in ascending["items"]] == [last]
+        assert (ascending["hasNextItem"], ascending["nextCursor"]) == (False, None)
+        descending = page(api, auth, desc="false", cursor=middle_at).json()
+        assert [e["requestId"] for e in descending["items"]] == [first]
+
+    @pytest.mark.parametrize("spelling", [
+        lambda at: at.replace("Z", "+00:00"),
+        lambda at: at.replace("Z", "+00:00").replace("+", " "),  # "+" sent unencoded reads as a space
+        lambda at: at.replace("Z", ""),  # no offset: UTC
+        lambda at: (datetime.fromisoformat(at.replace("Z", "+00:00"))
+                    .astimezone(timezone.get_fixed_timezone(540)).isoformat()),
+    ], ids=["+00:00", "+ unencoded", "no offset", "+09:00"])
+    def test_a_created_at_cursor_may_carry_any_offset(self, api, auth, three_times, spelling):
+        (first, _), (middle, middle_at), (last, _) = three_times
+        response = page(api, auth, desc="true", cursor=spelling(middle_at))
+        assert response.status_code == 200, response.content
+        assert [e["requestId"] for e in response.json()["items"]] == [last]
+
+    def test_a_created_at_cursor_then_the_next_cursor(self, api, auth, three_times):
+        (first, first_at), (middle, _), (last, _) = three_times
+        data = page(api, auth, desc="true", cursor=first_at, limit=1).json()
+        assert [e["requestId"] for e in data["items"]] == [middle] and data["hasNextItem"]
+        data = page(api, auth, desc="true", cursor=data["nextCursor"], limit=1).json()
+        assert [e["requestId"] for e in data["items"]] == [last] and not data["hasNextItem"]
+
+    @pytest.mark.parametrize("cursor", ["not a cursor", urlsafe_b64encode(b"yesterday|x").decode(),
+                                        "2025-13-01T00:00:00Z", "31/01/2025 09:30"])
+    def test_a_malformed_cursor_is_400_saying_what_a_cursor_is(self, api, user, auth, cursor):
+        make_item(user, run=False)
+        response = page(api, auth, cursor=cursor)
+        assert response.status_code == 400
+        assert response.json() == {"message": (
+            "cursor: give the nextCursor of the page before, or an item's createdAt "
+            "(such as 2025-01-31T09:30:00.123456Z); leave it out for the first page.")}
 
     def test_limit_defaults_to_10_and_may_be_50(self, api, user, auth):
         for n in range(12):
@@ -482,7 +537,6 @@ class TestMyItems:
         ("0", {}), ("6", {}), ("gaussian-splatting", {}),
         ("2", {"limit": 51}), ("2", {"limit": 0}), ("2", {"limit": "ten"}),
         ("2", {"orderBy": "itemName"}), ("2", {"desc": "sideways"}),
-        ("2", {"cursor": "not a cursor"}), ("2", {"cursor": urlsafe_b64encode(b"yesterday|x").decode()}),
     ])
     def test_400_for_a_bad_request(self, api, user, auth, model_id, query):
         make_item(user, run=False)
