@@ -277,6 +277,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "studio: account", "description": "Seed 003: accounts, profiles and avatar photos."},
         {"name": "studio: user details", "description": "Seed 003: the body and face that avatars are made from."},
         {"name": "captures", "description": "Seed 004: captures, multi-part uploads and share links."},
+        {"name": "captures: oauth2", "description": "Added to seed 004: access tokens for API key pairs (RFC 6749 "
+                                                    "client credentials), as Teleport clients sign in."},
     ],
 }
 

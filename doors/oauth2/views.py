@@ -88,7 +88,7 @@ def client_credentials(request, parameters):
 
 
 @extend_schema(
-    tags=["oauth2"], summary="Access token for an API key pair (client credentials)",
+    tags=["captures: oauth2"], summary="Access token for an API key pair (client credentials)",
     request={"application/x-www-form-urlencoded": s.TokenRequestSerializer,
              "application/json": s.TokenRequestSerializer},
     responses={200: s.TokenSerializer, **ERROR},

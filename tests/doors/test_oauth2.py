@@ -280,7 +280,7 @@ def test_guesses_are_throttled_per_client_address(api, db, settings):
 def test_the_schema_documents_the_token_endpoint(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/oauth2/token"]["post"]
-    assert operation["tags"] == ["oauth2"]
+    assert operation["tags"] == ["captures: oauth2"]
     assert set(operation["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "application/json"}
     assert set(operation["responses"]) == {"200", "400", "401", "415", "429"}
     assert operation["security"] == [{}]  # no token needed: the client authenticates in the request
