@@ -140,6 +140,9 @@ FASTAPI_ERROR_TYPES = {
     "blank": "string_too_short",
     "not_a_list": "list_type",
     "not_a_dict": "dict_type",
+    "int_type": "int_type",
+    "float_type": "float_type",
+    "bool_type": "bool_type",
 }
 
 

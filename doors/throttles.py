@@ -6,12 +6,17 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import normalize_email
+from core.clients import client_address
 
 
 class _ConfiguredRateThrottle(SimpleRateThrottle):
     # Read at request time, so settings changed in tests or at start-up apply.
     def get_rate(self):
         return settings.THROTTLE_RATES[self.scope]
+
+    def get_ident(self, request):
+        # DRF's own believes any X-Forwarded-For, so a client could name a new address on every attempt.
+        return client_address(request) or "unknown"
 
 
 class IPThrottle(_ConfiguredRateThrottle):

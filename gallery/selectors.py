@@ -14,7 +14,7 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
@@ -70,8 +70,9 @@ def decode_cursor(cursor):
         created_at = datetime.fromisoformat(created)
         if created_at.tzinfo is None:
             raise ValueError(created)
-        return created_at, uuid.UUID(item_id)
-    except (ValueError, UnicodeError, binascii.Error):
+        # In UTC, as the database compares it: year 1 at +14:00 has no UTC time (OverflowError).
+        return created_at.astimezone(UTC), uuid.UUID(item_id)
+    except (ValueError, OverflowError, UnicodeError, binascii.Error):
         raise Invalid("cursor: this is not a cursor this API handed out. Start again without one.")
 
 
