@@ -9,7 +9,6 @@ each output type at each saved iteration as an item file (kind = output type, it
 from django.db import transaction
 
 from core.errors import Invalid
-from core.names import without_control_characters
 from gallery import pipelines
 from gallery import services as gallery
 
@@ -63,7 +62,7 @@ def create_scene(owner, uploaded_file, training_mode, output_types, save_iterati
     """
     pipeline = training_pipeline(training_mode)
     parameters = training_parameters(output_types, save_iterations, total_iterations)
-    name = (name or "").strip() or without_control_characters(uploaded_file.name or "").strip() or "scene"
+    name = (name or "").strip() or (uploaded_file.name or "scene")
     capture = None
     try:
         with transaction.atomic():

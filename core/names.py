@@ -31,7 +31,3 @@ def validate_name(value):
                 "Names must be one line of visible text: remove it and try again.",
                 code="control_character")
 
-
-def without_control_characters(text):
-    """`text` with its control characters left out: for names taken from elsewhere (an upload's file name)."""
-    return "".join(ch for ch in text if not is_control(ch))

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.names import validate_name, without_control_characters
+from core.names import validate_name
 
 
 @pytest.mark.parametrize("name", ["Chair", "Café à Zürich", "日本の椅子", "Family 👨‍👩‍👧 at home",
@@ -32,6 +32,3 @@ def test_control_characters_are_refused_saying_which_and_where(name, what):
         f"The name contains {what}. Names must be one line of visible text: remove it and try again."]
     assert refused.value.code == "control_character"
 
-
-def test_without_control_characters():
-    assert without_control_characters("kitchen\t\x1b[31m\u202e.mp4\n") == "kitchen[31m.mp4"

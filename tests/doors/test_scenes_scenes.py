@@ -397,12 +397,6 @@ def test_a_name_with_a_control_character_says_which_and_where(api, user):
         "Names must be one line of visible text: remove it and try again.")
 
 
-def test_a_default_name_from_the_file_name_leaves_control_characters_out(api, user, video):
-    auth = bearer(user)
-    scene_id = new_scene(api, auth, video, filename="kitchen\t\x1b[31m.mp4")
-    assert api.get(name(scene_id), **auth).json() == {"name": "kitchen[31m.mp4"}
-
-
 def trained_scene(owner, data, iteration=30):
     """A scene whose training saved `data` as its splat_cloud at `iteration`, made as the services store it."""
     capture = Capture.objects.create(owner=owner, name="Ranges", bytesize=len(data), uploaded_at=timezone.now())
