@@ -45,7 +45,10 @@ class DoorView(APIView):
 
     def initial(self, request, *args, **kwargs):
         # DRF's JSON parser reads the whole body; refuse oversized ones before it does.
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise exceptions.ParseError("The Content-Length header must be the body's size in bytes.") from None
         is_upload = request.content_type.startswith("multipart/")
         if not is_upload and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)

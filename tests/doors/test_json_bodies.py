@@ -7,6 +7,7 @@ from tests.conftest import bearer
 pytestmark = pytest.mark.django_db
 
 TOO_DEEP = "JSON parse error - the body is nested more than 32 levels deep."
+NOT_A_LENGTH = "The Content-Length header must be the body's size in bytes."
 
 # (door, path, headers needed, status, body) for a body nested too deeply.
 DOORS = [
@@ -47,3 +48,17 @@ def test_a_body_as_deep_as_the_bound_is_parsed(api, user):
     for _ in range(31):
         value = value[0]
     assert value == "x"
+
+
+@pytest.mark.parametrize("door, path, signed_in, body", [
+    ("atlas", "/atlas/auth/sign-In", False, {"message": NOT_A_LENGTH}),
+    ("scenes", "/user/account/login", False, {"status": 400, "error": 1, "message": NOT_A_LENGTH}),
+    ("faceid", "/api/v1/auth/key", False, {"code": 400, "message": NOT_A_LENGTH}),
+    ("studio", "/register", False, {"message": NOT_A_LENGTH}),
+    ("captures", "/api/v1/captures", True, {"detail": NOT_A_LENGTH}),  # a header, not the body: a plain 400
+])
+def test_a_content_length_that_is_not_a_number_is_400_in_the_doors_shape(api, user, door, path, signed_in, body):
+    headers = bearer(user, door=door) if signed_in else {}
+    response = api.post(path, {}, format="json", CONTENT_LENGTH="ten", **headers)
+    assert response.status_code == 400
+    assert response.json() == body
