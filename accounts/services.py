@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.clients import client_address
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 from .models import ApiKey, Session, SignInCode, User, UserDetails, normalize_email
@@ -37,9 +38,7 @@ def validate_password(password, user=None):
 def _client(request):
     if request is None:
         return None, ""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or None
-    return ip, request.META.get("HTTP_USER_AGENT", "")[:255]
+    return client_address(request), request.META.get("HTTP_USER_AGENT", "")[:255]
 
 
 # --- sign-up and e-mail confirmation --------------------------------------------------------

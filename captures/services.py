@@ -23,6 +23,7 @@ from gallery import pipelines
 from gallery import services as gallery
 from media import MediaError, check_limits, probe
 
+from . import limits
 from .models import Capture, UploadPart
 
 PART_URL_SALT = "captures.upload-part"
@@ -126,15 +127,27 @@ def plan_parts(bytesize):
     return chunk, max(1, math.ceil(bytesize / chunk))
 
 
+def max_upload_bytes(input_data_format):
+    """The largest file of this format an upload may declare."""
+    if input_data_format == Capture.Format.VIDEO:
+        return min(limits.ANY_VIDEO["max_bytes"], settings.UPLOAD_MAX_BYTES)
+    return settings.UPLOAD_MAX_BYTES
+
+
+def check_upload_size(bytesize, input_data_format):
+    """The limits on a multi-part upload's declared size: applied when it starts and whenever it is re-planned."""
+    if bytesize <= 0:
+        raise Invalid("bytesize must be the file's size in bytes, more than 0.")
+    limit = max_upload_bytes(input_data_format)
+    if bytesize > limit:
+        raise Invalid(f"The file is {bytesize / 1024**3:,.1f} GB; the limit is {limit / 1024**3:.0f} GB.")
+
+
 def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata=None,
                     reconstruction_parameters=None, original_filename=""):
     """An empty capture waiting for its parts. `reconstruction_parameters` (e.g. {"iterations": 5000}) are kept
     until the upload completes, then given to its reconstruction."""
-    if bytesize <= 0:
-        raise Invalid("bytesize must be the file's size in bytes, more than 0.")
-    if bytesize > settings.UPLOAD_MAX_BYTES:
-        raise Invalid(f"The file is {bytesize / 1024**3:.1f} GB; the limit is "
-                      f"{settings.UPLOAD_MAX_BYTES / 1024**3:.0f} GB.")
+    check_upload_size(bytesize, input_data_format)
     chunk, parts = plan_parts(bytesize)
     return Capture.objects.create(
         owner=owner, name=name, bytesize=bytesize, chunk_size=chunk, num_parts=parts,
@@ -150,6 +163,7 @@ def replan(capture, bytesize):
     if capture.parts.exists() or capture.is_uploaded:
         raise Conflict(f"The capture was started with bytesize {capture.bytesize}; parts have arrived since, "
                        "so it cannot change. Start a new capture for a different file.")
+    check_upload_size(bytesize, capture.input_data_format)
     capture.bytesize = bytesize
     capture.chunk_size, capture.num_parts = plan_parts(bytesize)
     capture.save(update_fields=["bytesize", "chunk_size", "num_parts"])
@@ -243,7 +257,7 @@ def complete_multipart(capture, parts):
     claimed = {}
     for entry in parts:
         claimed[entry["number"]] = entry["etag"].strip().strip('"').lower()
-    if sorted(claimed) != list(range(1, capture.num_parts + 1)):
+    if len(claimed) != len(parts) or sorted(claimed) != list(range(1, capture.num_parts + 1)):
         raise Invalid(f"List every part from 1 to {capture.num_parts} exactly once with its ETag.")
     wrong = [n for n, etag in claimed.items() if stored[n].etag != etag]
     if wrong:

@@ -5,6 +5,7 @@ local media under var/media, e-mails written to var/mail/, and a secret key gene
 Scale-out is configuration only: DATABASE_URL, REDIS_URL, AWS_STORAGE_BUCKET_NAME, EMAIL_HOST.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -238,7 +239,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.parsers.JSONParser",  # DRF's, with a bound on nesting
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -340,6 +341,9 @@ else:
     EMAIL_BACKEND = "accounts.mail.FolderEmailBackend"
 
 # --- Security -------------------------------------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"); with none,
+# the client is the address that connected (see core/clients.py).
+TRUSTED_PROXIES = [ipaddress.ip_network(proxy, strict=False) for proxy in env_list("ATLAS_TRUSTED_PROXIES")]
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

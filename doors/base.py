@@ -49,7 +49,10 @@ class DoorView(APIView):
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
             raise exceptions.MethodNotAllowed(request.method)
         # DRF's JSON parser reads the whole body; refuse oversized ones before it does.
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise exceptions.ParseError("The Content-Length header must be the body's size in bytes.") from None
         is_upload = request.content_type.startswith("multipart/")
         if not is_upload and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
@@ -147,6 +150,9 @@ FASTAPI_ERROR_TYPES = {
     "blank": "string_too_short",
     "not_a_list": "list_type",
     "not_a_dict": "dict_type",
+    "int_type": "int_type",
+    "float_type": "float_type",
+    "bool_type": "bool_type",
 }
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User, normalize_email
+from core.clients import client_address
 
 from .oauth2.credentials import basic_credentials
 
@@ -28,6 +29,10 @@ class _ConfiguredRateThrottle(SimpleRateThrottle):
 
     def key_for(self, view, ident):
         return self.cache_format % {"scope": f"{self.scope}:{view.throttle_name}", "ident": ident}
+
+    def get_ident(self, request):
+        # DRF's own believes any X-Forwarded-For, so a client could name a new address on every attempt.
+        return client_address(request) or "unknown"
 
 
 def _digest(text):

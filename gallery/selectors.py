@@ -65,17 +65,22 @@ def decode_cursor(cursor):
         created_at = parse_datetime(cursor.strip().replace(" ", "+"))
     except ValueError:
         created_at = None
-    if created_at is not None:
-        return (created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)), None
     try:
+        if created_at is not None:
+            return in_utc(created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)), None
         created, _, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         created_at = datetime.fromisoformat(created)
         if created_at.tzinfo is None or parse_uuid(item_id) is None:
             raise ValueError(created)
-        return created_at, parse_uuid(item_id)
-    except (ValueError, UnicodeError, binascii.Error):
+        return in_utc(created_at), parse_uuid(item_id)
+    except (ValueError, OverflowError, UnicodeError, binascii.Error):
         raise Invalid("cursor: give the nextCursor of the page before, or an item's createdAt "
                       "(such as 2025-01-31T09:30:00.123456Z); leave it out for the first page.")
+
+
+def in_utc(moment):
+    """`moment` in UTC, as the database compares it; OverflowError for one with no UTC time (year 1 at +14:00)."""
+    return moment.astimezone(UTC)
 
 
 def items_of(user, pipelines, *, newest_first=True, cursor=None, limit=10):

@@ -3,6 +3,7 @@ from django.conf import settings
 
 from accounts.avatars import human_size
 from accounts.models import ApiKey, User, normalize_email
+from core.names import validate_name
 
 
 class ProfileForm(forms.Form):
@@ -10,6 +11,7 @@ class ProfileForm(forms.Form):
 
     nickname = forms.CharField(
         label="Nickname", max_length=User._meta.get_field("nickname").max_length, required=False,
+        validators=[validate_name],
         help_text="Shown instead of your e-mail address.",
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )

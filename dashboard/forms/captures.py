@@ -9,6 +9,8 @@ from django.conf import settings
 from captures import limits
 from captures.models import Capture
 from captures.selectors import reconstruction_methods
+from captures.services import max_upload_bytes
+from core.names import validate_name
 from media.archive import extract_images
 
 MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
@@ -45,10 +47,7 @@ def state_words(state):
     return STATES.get(state, (str(state).title(), "created"))
 
 
-def max_bytes(input_data_format):
-    if input_data_format == Capture.Format.VIDEO:
-        return min(limits.ANY_VIDEO["max_bytes"], settings.UPLOAD_MAX_BYTES)
-    return settings.UPLOAD_MAX_BYTES
+max_bytes = max_upload_bytes  # the limit the upload's service applies
 
 
 def upload_limits():
@@ -73,7 +72,7 @@ class NewCaptureForm(forms.Form):
     """
 
     name = forms.CharField(
-        label="Name", max_length=Capture._meta.get_field("name").max_length,
+        label="Name", max_length=Capture._meta.get_field("name").max_length, validators=[validate_name],
         widget=forms.TextInput(attrs={"placeholder": "e.g. Armchair in the garden", "autocomplete": "off"}),
     )
     file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
@@ -134,7 +133,8 @@ class NewCaptureForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=Capture._meta.get_field("name").max_length)
+    name = forms.CharField(label="Name", max_length=Capture._meta.get_field("name").max_length,
+                           validators=[validate_name])
 
 
 class VisibilityForm(forms.Form):

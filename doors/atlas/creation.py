@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from captures import limits
 from captures import services as captures
+from core.names import validate_name
 from doors.base import AtlasView
 
 from .item_serializers import RequestIdSerializer
@@ -17,7 +18,7 @@ ITERATIONS_PER_EPOCH = 300
 
 
 class Gs3dRequestSerializer(serializers.Serializer):
-    itemName = serializers.CharField(max_length=200)
+    itemName = serializers.CharField(max_length=200, validators=[validate_name])
     Epoch = serializers.IntegerField(min_value=1, max_value=100,
                                      help_text="Training length: 300 iterations per epoch (100 = 30,000).")
     Payload = serializers.FileField(help_text="mp4, FHD or lower, 300 MB or lower, 180 s or less.")

@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from core.names import validate_name
+
 
 class SignUpSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
-    nickname = serializers.CharField(max_length=50)
+    nickname = serializers.CharField(max_length=50, validators=[validate_name])
 
 
 class SignInSerializer(serializers.Serializer):

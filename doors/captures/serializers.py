@@ -8,6 +8,7 @@ The output serializers describe the bodies for the OpenAPI schema; the bodies th
 import json
 import logging
 import uuid
+from collections import Counter
 from datetime import UTC
 
 from django.urls import reverse
@@ -17,11 +18,14 @@ from rest_framework import serializers
 
 from captures import selectors
 from captures.models import Capture
-from doors.fields import StringField
+from core.names import validate_name
+from doors.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, StringField
 
 log = logging.getLogger(__name__)
 
 FORMATS = [choice for choice, _ in Capture.Format.choices]
+# The list's offset is given to the database, whose integers stop at 2**63 - 1; no account holds more captures.
+MAX_OFFSET = 2**31 - 1
 # Model profiles of /share/{sid}/metadata and the item file kind each one is served from.
 PROFILE_KINDS = {"ply": "ply", "sogs-sh0": "splat", "compressed": "splat"}
 
@@ -38,7 +42,7 @@ def same_eid(a, b):
 
 class ListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(default=25, min_value=1, max_value=100)
-    offset = serializers.IntegerField(default=0, min_value=0)
+    offset = serializers.IntegerField(default=0, min_value=0, max_value=MAX_OFFSET)
     time_zone = serializers.BooleanField(
         default=False, help_text="true: times carry the server's UTC offset; false: UTC with a Z.")
 
@@ -49,12 +53,12 @@ class TimeZoneQuerySerializer(serializers.Serializer):
 
 
 class FocusAreaSerializer(serializers.Serializer):
-    buffer_meters = serializers.FloatField(required=False, allow_null=True)
+    buffer_meters = StrictFloatField(required=False, allow_null=True)
     crop_method = StringField(required=False, allow_null=True, max_length=64)
-    max_lat = serializers.FloatField(required=False, allow_null=True)
-    max_lng = serializers.FloatField(required=False, allow_null=True)
-    min_lat = serializers.FloatField(required=False, allow_null=True)
-    min_lng = serializers.FloatField(required=False, allow_null=True)
+    max_lat = StrictFloatField(required=False, allow_null=True)
+    max_lng = StrictFloatField(required=False, allow_null=True)
+    min_lat = StrictFloatField(required=False, allow_null=True)
+    min_lng = StrictFloatField(required=False, allow_null=True)
     polylines = serializers.ListField(child=StringField(), required=False, max_length=1000)
 
 
@@ -65,24 +69,24 @@ class TrainingParametersSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="NewCaptureInput")
 class NewCaptureSerializer(serializers.Serializer):
-    name = StringField(max_length=200)
-    bytesize = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+    name = StringField(max_length=200, validators=[validate_name])
+    bytesize = StrictIntegerField(min_value=1, help_text="The file's size in bytes.")
     created = StringField(required=False, max_length=64, help_text="Deprecated; kept as the client sent it.")
-    num_frames = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    num_frames = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
     input_data_format = serializers.ChoiceField(
         choices=FORMATS, default=Capture.Format.VIDEO,
         error_messages={"invalid_choice": f'"{{input}}" is not a supported input_data_format. '
                                           f'Supported formats: {", ".join(FORMATS)}.'},
         help_text="video: an mp4 file. bulk-images: a .zip of images, nested folders allowed.")
-    guided_mode = serializers.BooleanField(required=False, allow_null=True)
+    guided_mode = StrictBooleanField(required=False, allow_null=True)
     ios_app_version = StringField(required=False, allow_null=True, max_length=64)
     training_parameters = TrainingParametersSerializer(required=False, allow_null=True)
 
 
 @extend_schema_serializer(component_name="EditCaptureInput")
 class EditCaptureSerializer(serializers.Serializer):
-    name = StringField(required=False, max_length=200)
-    is_public = serializers.BooleanField(
+    name = StringField(required=False, max_length=200, validators=[validate_name])
+    is_public = StrictBooleanField(
         required=False, help_text="Atlas addition: true lets anyone with the share link see the capture.")
 
     def validate(self, attrs):
@@ -104,7 +108,7 @@ class EidBodySerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="RecreateCaptureUploadUrls")
 class UploadUrlRequestSerializer(EidBodySerializer):
-    bytesize = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+    bytesize = StrictIntegerField(min_value=1, help_text="The file's size in bytes.")
 
 
 class PartNumberSerializer(serializers.Serializer):
@@ -113,13 +117,23 @@ class PartNumberSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="UploadedPart")
 class UploadedPartSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1)
+    number = StrictIntegerField(min_value=1)
     etag = StringField(max_length=80, help_text="The ETag header the part's upload answered.")
 
 
 @extend_schema_serializer(component_name="CaptureUploadedInput")
 class CaptureUploadedSerializer(EidBodySerializer):
-    parts = UploadedPartSerializer(many=True, max_length=10_000, help_text="ETag of each part uploaded")
+    parts = UploadedPartSerializer(many=True, max_length=10_000, help_text="ETag of each part uploaded, each part once")
+
+    def validate_parts(self, parts):
+        counts = Counter(part["number"] for part in parts)
+        repeated = sorted(number for number, count in counts.items() if count > 1)
+        if repeated:
+            listed = ", ".join(map(str, repeated))
+            raise serializers.ValidationError(
+                f"Parts {listed} are listed more than once: list each part once, with the ETag its upload answered.",
+                code="duplicate_parts")
+        return parts
 
 
 class ProfilesField(serializers.ListField):

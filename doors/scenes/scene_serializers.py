@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from captures.scenes import MAX_TOTAL_ITERATIONS, NAME_MAX_LENGTH, training_modes
+from core.names import validate_name
 
 # The output types and training modes seed 001 names. Which outputs a mode makes, and whether this server can
 # train it, are its pipeline's facts (captures.scenes.training_modes).
@@ -78,7 +79,7 @@ class SceneNewSerializer(serializers.Serializer):
                                                 "total_iterations.")
     total_iterations = serializers.IntegerField(min_value=1, max_value=MAX_TOTAL_ITERATIONS)
     scene_name = serializers.CharField(required=False, allow_blank=True, max_length=NAME_MAX_LENGTH,
-                                       help_text="Defaults to the file's name.")
+                                       validators=[validate_name], help_text="Defaults to the file's name.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,7 +95,7 @@ class SceneNewSerializer(serializers.Serializer):
 
 
 class SceneOutputQuerySerializer(serializers.Serializer):
-    iteration = serializers.IntegerField(required=False, min_value=1,
+    iteration = serializers.IntegerField(required=False, min_value=1, max_value=MAX_TOTAL_ITERATIONS,
                                          help_text="A saved iteration; the latest saved one when left out.")
     chunk = serializers.IntegerField(required=False, min_value=0,
                                      help_text="A 1 MiB chunk, counted from 0; the whole file when left out.")

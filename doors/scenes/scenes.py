@@ -5,8 +5,6 @@ capture's id. History lists the scenes only: captures uploaded through other doo
 training item are not scenes. Another account's scene answers 404, as an unknown one does.
 """
 
-from urllib.parse import quote
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,7 +13,7 @@ from rest_framework.response import Response
 
 from captures.scenes import create_scene
 from captures.services import delete_capture
-from core.downloads import file_response
+from core.downloads import content_disposition, file_response
 from core.errors import Invalid
 from doors.base import ScenesView
 
@@ -107,7 +105,7 @@ class SceneOutputView(SceneFileView):
             handle.seek(chunk * scenes.CHUNK_SIZE)
             data = handle.read(scenes.CHUNK_SIZE)
         return HttpResponse(data, content_type=item_file.content_type, headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item_file.filename)}",
+            "Content-Disposition": content_disposition(item_file.filename),
             "X-Chunk": str(chunk), "X-Chunks": str(chunks),
         })
 

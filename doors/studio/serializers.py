@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from accounts.models import User
+from core.names import validate_name
 
 # Unix seconds of 1900-01-01 00:00 UTC: no one signing up was born earlier.
 EARLIEST_BIRTH = -2208988800
@@ -55,7 +56,7 @@ class AtLeastOneFieldSerializer(serializers.Serializer):
 
 class StudioRegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    full_name = serializers.CharField(max_length=150)
+    full_name = serializers.CharField(max_length=150, validators=[validate_name])
     date_of_birth = UnixDateField(help_text="Unix seconds, e.g. 1731754271.")
     ethnicity = serializers.CharField(max_length=64, allow_blank=True)
     gender = serializers.CharField(max_length=32, allow_blank=True)
@@ -83,7 +84,7 @@ class StudioLoginSerializer(serializers.Serializer):
 
 
 class StudioUpdateUserInfoSerializer(AtLeastOneFieldSerializer):
-    full_name = serializers.CharField(max_length=150, required=False)
+    full_name = serializers.CharField(max_length=150, required=False, validators=[validate_name])
     date_of_birth = UnixDateField(required=False, allow_null=True, help_text="Unix seconds, e.g. 1731754271.")
     ethnicity = serializers.CharField(max_length=64, required=False, allow_blank=True)
     gender = serializers.CharField(max_length=32, required=False, allow_blank=True)

@@ -124,3 +124,28 @@ def test_a_job_waits_for_the_assembly_another_worker_is_doing_and_takes_over_a_d
     assert waits == [0.5, 0.5, 0.5]
     with source.open("rb") as handle:
         assert handle.read() == data
+
+
+def test_completion_refuses_a_part_listed_twice_whatever_door_calls_it(settings):
+    settings.UPLOAD_CHUNK_SIZE = 4
+    capture = services.start_multipart(owner=UserFactory(), name="x", bytesize=8, input_data_format="video")
+    etags = [services.receive_part(capture, number, Stream(b"abcd"), 4) for number in (1, 2)]
+    parts = [{"number": 1, "etag": etags[0]}, {"number": 2, "etag": etags[1]}]
+    with pytest.raises(services.Invalid, match="List every part from 1 to 2 exactly once with its ETag."):
+        services.complete_multipart(capture, [*parts, parts[0]])
+    assert not capture.items.exists()
+    services.complete_multipart(capture, parts)
+    assert capture.items.count() == 2
+
+
+@pytest.mark.parametrize("input_data_format, limit_gb", [("video", 50), ("bulk-images", 80)])
+def test_a_replanned_size_meets_the_limit_of_a_new_upload(settings, input_data_format, limit_gb):
+    settings.UPLOAD_MAX_BYTES = 80 * 1024**3  # above the video limit of captures.limits.ANY_VIDEO
+    capture = services.start_multipart(owner=UserFactory(), name="x", bytesize=10, input_data_format=input_data_format)
+    too_big = limit_gb * 1024**3 + 1
+    message = f"The file is {too_big / 1024**3:,.1f} GB; the limit is {limit_gb} GB."
+    with pytest.raises(services.Invalid, match=message.replace(".", r"\.")):
+        services.start_multipart(owner=capture.owner, name="y", bytesize=too_big, input_data_format=input_data_format)
+    with pytest.raises(services.Invalid, match=message.replace(".", r"\.")):
+        services.replan(capture, too_big)
+    assert services.replan(capture, too_big - 1).bytesize == too_big - 1

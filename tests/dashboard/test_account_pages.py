@@ -286,6 +286,18 @@ def test_profile_saves_the_nickname_and_a_png_avatar(client, user):
         assert image.format == "JPEG" and max(image.size) <= 256
 
 
+def test_profile_refuses_a_nickname_with_a_line_break_next_to_the_field(client, user):
+    signed_in_client(client, user)
+    before = user.nickname
+    response = client.post("/profile/", {"nickname": "Orbit\nWalker"})
+    assert response.status_code == 200
+    block = field_block(response.content.decode(), "id_nickname")
+    assert ("The name contains a line break (U+000A) at character 6. Names must be one line of visible text: "
+            "remove it and try again.") in block
+    user.refresh_from_db()
+    assert user.nickname == before
+
+
 def test_profile_refuses_a_file_that_is_not_an_image_next_to_the_field(client, user):
     signed_in_client(client, user)
     before = user.nickname

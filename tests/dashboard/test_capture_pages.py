@@ -15,6 +15,7 @@ from captures import selectors, services
 from captures.models import Capture
 from gallery.models import Item, ItemFile
 from tests.conftest import shared
+from tests.downloads import DATA, assert_range_downloads
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -234,6 +235,8 @@ def post_plan(browser, **fields):
     ({"method": "instant-mesh"}, {"method": ["Select a valid choice. instant-mesh is not one of the available "
                                              "choices."]}),
     ({"name": "  "}, {"name": ["This field is required."]}),
+    ({"name": "Arm\nchair"}, {"name": ["The name contains a line break (U+000A) at character 4. Names must be one "
+                                        "line of visible text: remove it and try again."]}),
 ])
 def test_the_uploader_gets_the_errors_by_control(browser, fields, errors):
     response = post_plan(browser, **fields)
@@ -404,6 +407,22 @@ def test_downloads_are_attachments_with_the_capture_name_and_honour_range(browse
     assert browser.get(f"/captures/{capture.eid}/files/glb/").status_code == 404
 
 
+def test_downloads_answer_every_range_form_byte_for_byte(browser, user):
+    capture, _, reconstruction = uploaded(user, name="Ranges", status=Item.Status.DONE)
+    add_file(reconstruction, "ply", "splats.ply", DATA)
+    url = f"/captures/{capture.eid}/files/ply/splats.ply?download=1"
+    assert_range_downloads(lambda header: browser.get(url, HTTP_RANGE=header))
+
+
+def test_a_stored_name_with_a_line_break_still_downloads(browser, user):
+    capture = finished(user)
+    Capture.objects.filter(pk=capture.pk).update(name="Arm\r\nchair")  # as written before names were checked
+    response = browser.get(f"/captures/{capture.eid}/files/ply/splats.ply?download=1")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"ply\n")
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"Arm__chair-splats.ply\"; filename*=UTF-8''Arm%0D%0Achair-splats.ply")
+
+
 # --- rename, visibility, delete -----------------------------------------------------------------------------
 
 def test_rename(browser, user):
@@ -419,6 +438,17 @@ def test_rename(browser, user):
     assert re.search(r'action="/captures/[^"]+/rename/".*?This field is required', page(response), re.S)
     capture.refresh_from_db()
     assert capture.name == "Garden armchair"
+
+
+def test_a_rename_with_a_line_break_is_refused_next_to_the_field(browser, user):
+    capture = finished(user, name="Chair")
+    response = browser.post(f"/captures/{capture.eid}/rename/", {"name": "Garden\r\narmchair"})
+    assert response.status_code == 400
+    assert re.search(r'action="/captures/[^"]+/rename/".*?The name contains a carriage return \(U\+000D\) at '
+                     r"character 7\. Names must be one line of visible text: remove it and try again\.",
+                     page(response), re.S)
+    capture.refresh_from_db()
+    assert capture.name == "Chair"
 
 
 def test_make_public_shows_the_share_link_and_private_hides_it(browser, user):

@@ -1,5 +1,6 @@
 """Seed 000 §2, §5, §6: the atlas door's accounts, roles and version, walked as a client would."""
 
+import ipaddress
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
@@ -25,8 +26,8 @@ def sign_up(api, email="new@example.com", password=GOOD_PASSWORD, nickname="newb
                     format="json")
 
 
-def sign_in(api, email, password=PASSWORD):
-    return api.post("/atlas/auth/sign-In", {"id": email, "password": password}, format="json")
+def sign_in(api, email, password=PASSWORD, **headers):
+    return api.post("/atlas/auth/sign-In", {"id": email, "password": password}, format="json", **headers)
 
 
 def link_in(message):
@@ -97,6 +98,13 @@ class TestSignUpAndConfirm:
         response = api.post("/atlas/auth/sign-up", body, format="json")
         assert response.status_code == 400
         assert isinstance(response.json()["message"], str)
+
+    def test_a_nickname_with_a_line_break_is_400(self, api):
+        response = sign_up(api, nickname="new\nbie")
+        assert response.status_code == 400
+        assert response.json() == {"message": "nickname: The name contains a line break (U+000A) at character 4. "
+                                              "Names must be one line of visible text: remove it and try again."}
+        assert not User.objects.filter(email="new@example.com").exists()
 
     def test_a_body_that_is_not_an_object_is_400(self, api):
         response = api.post("/atlas/auth/sign-up", "[1, 2]", content_type="application/json")
@@ -195,6 +203,31 @@ class TestSignIn:
         assert sign_in(api, "a@example.com").status_code == 401
         assert sign_in(api, "b@example.com").status_code == 401
         assert sign_in(api, "c@example.com").status_code == 429
+
+    def test_a_new_x_forwarded_for_on_each_attempt_is_still_the_same_client(self, api, user, settings):
+        settings.THROTTLE_RATES = {"address": "100/min", "ip": "3/min"}
+        for n in range(3):
+            assert sign_in(api, f"guess{n}@example.com", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code == 401
+        assert sign_in(api, "guess9@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+        assert sign_in(api, user.email, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 429
+        # Nor does the header name the address a session records.
+        settings.THROTTLE_RATES = {"address": "100/min", "ip": "100/min"}
+        assert sign_in(api, user.email, HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 201
+        assert Session.objects.get(user=user).ip_address == "127.0.0.1"
+
+    def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(self, api, user, settings):
+        settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+        settings.THROTTLE_RATES = {"address": "100/min", "ip": "2/min"}
+        via_proxy = {"REMOTE_ADDR": "10.1.2.3"}
+        for _ in range(2):
+            assert sign_in(api, "a@example.com", HTTP_X_FORWARDED_FOR="203.0.113.5", **via_proxy).status_code == 401
+        # What the client wrote before the proxy added its address does not make it someone else.
+        spoofed = "198.51.100.1, 203.0.113.5"
+        assert sign_in(api, "b@example.com", HTTP_X_FORWARDED_FOR=spoofed, **via_proxy).status_code == 429
+        assert sign_in(api, "c@example.com", HTTP_X_FORWARDED_FOR="203.0.113.6", **via_proxy).status_code == 401
+        settings.THROTTLE_RATES = {"address": "100/min", "ip": "100/min"}
+        assert sign_in(api, user.email, HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy).status_code == 201
+        assert Session.objects.get(user=user).ip_address == "203.0.113.7"
 
 
 class TestSessions:

@@ -74,3 +74,11 @@ def test_the_same_item_name_twice_is_400(api, auth):
 
 def test_a_token_is_needed(api):
     assert api.post("/atlas/item/gs3d", {}, format="multipart").status_code == 401
+
+
+def test_an_item_name_with_a_line_break_is_400_saying_what_to_do(api, auth):
+    response = gs3d(api, auth, itemName="my walk\r\nX-Evil: 1", Payload=payload(b"not read: the name is checked first"))
+    assert response.status_code == 400
+    assert response.json() == {"message": "itemName: The name contains a carriage return (U+000D) at character 8. "
+                                          "Names must be one line of visible text: remove it and try again."}
+    assert not Item.objects.exists()

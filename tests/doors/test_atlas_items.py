@@ -29,6 +29,7 @@ from gallery import pipelines, services
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
 from tests.conftest import SHARED_DATA, bearer
+from tests.downloads import DATA, assert_range_downloads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -315,6 +316,12 @@ class TestDownload:
         tail = api.get(f"/atlas/item/download/{item.pk}?code=1", HTTP_RANGE="bytes=-8", **auth)
         assert tail.status_code == 206 and body(tail) == GLB_REFINED[-8:]
 
+    def test_every_range_form_is_answered_byte_for_byte(self, api, user, auth):
+        item = Item.objects.create(owner=user, name="ranges", pipeline="gaussian-splatting", status=Item.Status.DONE)
+        item_file = ItemFile(item=item, kind="ply", content_type="application/octet-stream", size=len(DATA))
+        item_file.file.save("splat.ply", ContentFile(DATA), save=True)
+        assert_range_downloads(lambda header: api.get(f"/atlas/item/download/{item.pk}", HTTP_RANGE=header, **auth))
+
     def test_a_range_past_the_end_is_416(self, api, user, auth):
         item = make_item(user)
         response = api.get(f"/atlas/item/download/{item.pk}", HTTP_RANGE=f"bytes={len(PLY)}-", **auth)
@@ -541,6 +548,15 @@ class TestMyItems:
     def test_400_for_a_bad_request(self, api, user, auth, model_id, query):
         make_item(user, run=False)
         assert_message(page(api, auth, model_id=model_id, **query), 400)
+
+    @pytest.mark.parametrize("created", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999-14:00"])
+    def test_a_cursor_time_with_no_utc_equivalent_is_400(self, api, user, auth, created):
+        make_item(user, run=False)
+        cursor = urlsafe_b64encode(f"{created}|{uuid.uuid4()}".encode()).decode()
+        response = page(api, auth, cursor=cursor)
+        assert response.status_code == 400
+        assert response.json() == {
+            "message": "cursor: this is not a cursor this API handed out. Start again without one."}
 
     @pytest.mark.parametrize("missing", ["orderBy", "desc"])
     def test_order_by_and_desc_are_required(self, api, user, auth, missing):

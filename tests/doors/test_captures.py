@@ -18,6 +18,7 @@ from captures.models import Capture, UploadPart
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
 from tests.conftest import bearer, shared
+from tests.downloads import DATA, SIZE, assert_range_downloads
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -665,3 +666,154 @@ def test_any_doors_token_works(api, user):
         response = create(api, bearer(user, door=door), name=door)
         assert response.status_code == 200, door
     assert Capture.objects.filter(owner=user).count() == 4
+
+
+# --- limits a client cannot talk its way past ------------------------------------------------------------
+
+
+def replan_to(api, auth, eid, bytesize):
+    return api.post(f"/api/v1/captures/{eid}/create-upload-url/1", {"eid": eid, "bytesize": bytesize},
+                    format="json", **auth)
+
+
+@pytest.mark.parametrize("bytesize", [50 * 1024**3 + 1, 2**60, 2**63, 2**64, 10**30])
+def test_a_new_bytesize_is_held_to_the_same_limit_as_a_new_capture(api, auth, bytesize):
+    eid = create(api, auth, name="x", bytesize=10).json()["eid"]
+    response = replan_to(api, auth, eid, bytesize)
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"The file is {bytesize / 1024**3:,.1f} GB; the limit is 50 GB."}
+    capture = Capture.objects.get(eid=eid)
+    assert (capture.bytesize, capture.chunk_size, capture.num_parts) == (10, 64 * 1024**2, 1)
+    assert create(api, auth, bytesize=bytesize).json() == response.json()  # what creation answers
+    assert Capture.objects.count() == 1
+
+
+def test_the_largest_allowed_file_can_still_be_replanned(api, auth):
+    eid = create(api, auth, name="x", bytesize=10).json()["eid"]
+    response = replan_to(api, auth, eid, 50 * 1024**3)
+    assert response.status_code == 200
+    capture = Capture.objects.get(eid=eid)
+    assert capture.bytesize == 50 * 1024**3 and capture.chunk_size * capture.num_parts >= capture.bytesize
+
+
+@pytest.mark.parametrize("query, loc, kind", [
+    (f"offset={2**63}", ["query", "offset"], "less_than_equal"),
+    (f"offset={2**31}", ["query", "offset"], "less_than_equal"),
+    (f"limit={2**63}", ["query", "limit"], "less_than_equal"),
+    ("offset=" + "9" * 5000, ["query", "offset"], "value_error"),
+])
+def test_list_offsets_past_what_the_database_holds_are_422(api, auth, query, loc, kind):
+    response = api.get(f"/api/v1/captures?{query}", **auth)
+    assert response.status_code == 422
+    assert [(entry["loc"], entry["type"]) for entry in response.json()["detail"]] == [(loc, kind)]
+    assert api.get(f"/api/v1/captures?offset={2**31 - 1}", **auth).json() == []
+
+
+# --- types as the seed gives them: no strings for numbers or booleans ------------------------------------
+
+
+@pytest.mark.parametrize("field, value, kind, message", [
+    ("bytesize", "10", "int_type", "Input should be a valid integer: a JSON number without quotes."),
+    ("bytesize", 10.0, "int_type", "Input should be a valid integer: a JSON number without quotes."),
+    ("bytesize", True, "int_type", "Input should be a valid integer: a JSON number without quotes."),
+    ("num_frames", "240", "int_type", "Input should be a valid integer: a JSON number without quotes."),
+    ("guided_mode", "yes", "bool_type", "Input should be a valid boolean: true or false, without quotes."),
+    ("guided_mode", 1, "bool_type", "Input should be a valid boolean: true or false, without quotes."),
+])
+def test_a_number_or_boolean_sent_as_another_type_is_422(api, auth, field, value, kind, message):
+    response = create(api, auth, **{"bytesize": 10, field: value})
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}
+    assert not Capture.objects.exists()
+
+
+def test_focus_area_coordinates_must_be_numbers(api, auth):
+    response = create(api, auth, training_parameters={"focus_area": {"max_lat": "51.5", "min_lat": 51}})
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{
+        "loc": ["body", "training_parameters", "focus_area", "max_lat"],
+        "msg": "Input should be a valid number: a JSON number without quotes.", "type": "float_type"}]}
+
+
+def test_is_public_must_be_true_or_false(api, auth):
+    eid = create(api, auth).json()["eid"]
+    for value in ("yes", "true", 1, None):
+        response = api.put(f"/api/v1/captures/{eid}", {"is_public": value}, format="json", **auth)
+        assert response.status_code == 422, value
+        assert response.json()["detail"][0]["loc"] == ["body", "is_public"]
+    assert Capture.objects.get(eid=eid).is_public is False
+    response = api.put(f"/api/v1/captures/{eid}", {"is_public": True}, format="json", **auth)
+    assert response.status_code == 200 and response.json()["is_public"] is True
+
+
+def test_upload_url_bytesize_and_part_numbers_must_be_integers(api, auth):
+    eid = create(api, auth, bytesize=10).json()["eid"]
+    response = replan_to(api, auth, eid, "10")
+    assert response.status_code == 422 and response.json()["detail"][0]["type"] == "int_type"
+    response = api.post(f"/api/v1/captures/{eid}/uploaded", {"eid": eid, "parts": [{"number": "1", "etag": "x"}]},
+                        format="json", **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"loc": ["body", "parts", 0, "number"], "type": "int_type",
+                                          "msg": "Input should be a valid integer: a JSON number without quotes."}]
+
+
+def test_a_part_listed_twice_is_422_naming_it(api, auth, video, small_chunks):
+    eid = new_capture(api, auth, video)
+    etags = upload(api, auth, eid, video)
+    parts = [{"number": n, "etag": etag} for n, etag in sorted(etags.items())]
+    twice = [*parts, parts[1], {"number": 5, "etag": '"' + "0" * 32 + '"'}, parts[1]]
+    response = api.post(f"/api/v1/captures/{eid}/uploaded", {"eid": eid, "parts": twice}, format="json", **auth)
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{
+        "loc": ["body", "parts"], "type": "value_error",
+        "msg": "Parts 2, 5 are listed more than once: list each part once, with the ETag its upload answered."}]}
+    assert not Item.objects.exists()
+    assert complete(api, auth, eid, etags).status_code == 200
+
+
+# --- names: one line of visible text, and any stored name downloads -------------------------------------
+
+
+@pytest.mark.parametrize("name, what", [
+    ("Dance\ntake 2", "a line break (U+000A) at character 6"),
+    ("Dance\r\nSet-Cookie: x=1", "a carriage return (U+000D) at character 6"),
+    ("Tab\there", "a tab (U+0009) at character 4"),
+    ("photo\u202egpj.mp4", "an invisible control character (U+202E) at character 6"),
+])
+def test_a_name_with_control_characters_is_422_at_creation_and_rename(api, auth, name, what):
+    message = f"The name contains {what}. Names must be one line of visible text: remove it and try again."
+    response = create(api, auth, name=name)
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"loc": ["body", "name"], "msg": message, "type": "value_error"}]}
+    eid = create(api, auth, name="Dance").json()["eid"]
+    response = api.put(f"/api/v1/captures/{eid}", {"name": name}, format="json", **auth)
+    assert response.status_code == 422 and response.json()["detail"][0]["msg"] == message
+    assert Capture.objects.get().name == "Dance"
+
+
+def test_a_stored_name_with_line_breaks_or_quotes_still_downloads(api, auth, video, small_chunks):
+    capture = uploaded_capture(api, auth, video)
+    ply = add_reconstruction(capture)
+    for name, fallback, encoded in [
+        ('Dance\r\ntake "2"', "Dance__take _2_", "Dance%0D%0Atake%20%222%22"),
+        ('Say "cheese"', "Say _cheese_", "Say%20%22cheese%22"),
+    ]:
+        Capture.objects.filter(pk=capture.pk).update(name=name)  # as written before names were checked
+        response, body = download(api, f"/api/v1/captures/{capture.eid}/files/ply", **auth)
+        assert response.status_code == 200 and body == ply
+        assert response["Content-Disposition"] == (
+            f"attachment; filename=\"{fallback}-splat.ply\"; filename*=UTF-8''{encoded}-splat.ply")
+
+
+# --- Range, byte for byte ---------------------------------------------------------------------------------
+
+
+def test_capture_and_share_files_answer_every_range_form_exactly(api, auth, user):
+    capture = Capture.objects.create(owner=user, name="Ranges", bytesize=SIZE, is_public=True)
+    item = Item.objects.create(owner=user, name="Ranges", pipeline="preview", capture=capture,
+                               status=Item.Status.DONE)
+    item_file = ItemFile(item=item, kind="ply", content_type="application/octet-stream", size=SIZE)
+    item_file.file.save("splat.ply", ContentFile(DATA), save=True)
+    assert_range_downloads(lambda header: api.get(f"/api/v1/captures/{capture.eid}/files/ply",
+                                                  HTTP_RANGE=header, **auth))
+    assert_range_downloads(lambda header: api.get(f"/share/{capture.sid}/files/ply", HTTP_RANGE=header))

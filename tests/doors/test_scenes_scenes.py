@@ -13,7 +13,9 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from captures import scenes as scene_service
@@ -25,6 +27,7 @@ from gallery.models import Item, ItemFile
 from gallery.tasks import Progress, run_item
 from media import MediaError, check_limits, probe
 from tests.conftest import SHARED_DATA, bearer
+from tests.downloads import DATA, assert_range_downloads
 from tests.pipelines import answer_alias_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -397,6 +400,40 @@ def test_the_name_defaults_to_the_file_name(api, user, video):
     assert api.get(name(scene_id), **auth).json() == {"name": "kitchen.mp4"}
 
 
+def test_a_name_with_a_control_character_says_which_and_where(api, user):
+    response = upload(api, bearer(user), filename="clip.mp4", content=b"not read", scene_name="Kitchen\tTake 2")
+    assert assert_error(response, 400) == (
+        "scene_name: The name contains a tab (U+0009) at character 8. "
+        "Names must be one line of visible text: remove it and try again.")
+
+
+def trained_scene(owner, data, iteration=30):
+    """A scene whose training saved `data` as its splat_cloud at `iteration`, made as the services store it."""
+    capture = Capture.objects.create(owner=owner, name="Ranges", bytesize=len(data), uploaded_at=timezone.now())
+    item = Item.objects.create(owner=owner, name="Ranges", pipeline="test-scene-training", capture=capture,
+                               status=Item.Status.DONE, parameters={**FIELDS, "save_iterations": [iteration]})
+    item_file = ItemFile(item=item, kind="splat_cloud", iteration=iteration, content_type="application/octet-stream",
+                         size=len(data))
+    item_file.file.save("splat.ply", ContentFile(data), save=True)
+    return str(capture.eid)
+
+
+def test_outputs_answer_every_range_form_byte_for_byte(api, user):
+    auth = bearer(user)
+    scene_id = trained_scene(user, DATA)
+    assert_range_downloads(lambda header: api.get(output("splat_cloud", scene_id), HTTP_RANGE=header, **auth))
+    chunk = api.get(output("splat_cloud", scene_id), {"chunk": 0}, **auth)
+    assert chunk.status_code == 200 and content_of(chunk) == DATA
+    assert chunk["Content-Disposition"] == "attachment; filename=\"splat.ply\"; filename*=UTF-8''splat.ply"
+
+
+@pytest.mark.parametrize("query", [{"iteration": 2**63}, {"iteration": 100_001}, {"iteration": "9" * 5000}])
+def test_an_iteration_past_any_training_is_400(api, user, query):
+    auth = bearer(user)
+    scene_id = trained_scene(user, DATA)
+    assert assert_error(api.get(output("splat_cloud", scene_id), query, **auth), 400).startswith("iteration:")
+
+
 def test_history_lists_the_users_scenes_newest_first_and_not_other_captures(api, user, video):
     auth = bearer(user)
     first = new_scene(api, auth, video)
@@ -473,7 +510,7 @@ def test_a_file_that_is_not_a_video_is_refused_with_the_probes_reason(api, user,
     ("save_iterations", "abc"), ("save_iterations", "7.5"), ("save_iterations", "10,31"),
     ("total_iterations", None), ("total_iterations", "0"), ("total_iterations", "100001"),
     ("total_iterations", "abc"),
-    ("scene_name", "x" * 201),
+    ("scene_name", "x" * 201), ("scene_name", "Kitchen\nTake 2"), ("scene_name", "Kitchen\x00"),
 ])
 def test_each_invalid_field_is_refused_naming_it(api, user, settings, field, value):
     content = None if field == "file" else b"\x00\x00\x00\x18ftypmp42 not checked before the fields"

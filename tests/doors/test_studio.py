@@ -275,6 +275,16 @@ def test_register_with_a_wrong_value_is_400(api, field, value):
     assert not User.objects.exists()
 
 
+def test_a_full_name_with_a_line_break_is_400_at_registration_and_update(api, user, headers):
+    expected = ("full_name: The name contains a line break (U+000A) at character 4. "
+                "Names must be one line of visible text: remove it and try again.")
+    assert error(post(api, "/register", {**SEED_PROFILE, "full_name": "Ada\nLovelace"}), 400) == expected
+    assert not User.objects.filter(email=SEED_PROFILE["email"]).exists()
+    assert error(post(api, "/update_user_info", {"full_name": "Ada\nLovelace"}, **headers), 400) == expected
+    user.refresh_from_db()
+    assert user.full_name == ""
+
+
 def test_register_with_a_weak_password_is_400(api):
     error(post(api, "/register", {**SEED_PROFILE, "password": "short"}), 400)
     assert not User.objects.exists()
