@@ -23,17 +23,17 @@ def run_preview(item, job):
     path = job.local_path(capture.source)
     try:
         if capture.input_data_format == Capture.Format.BULK_IMAGES:
-            images = extract_images(path, job.work_dir / "images")
+            images = extract_images(path, job.work_dir / "images", max_pixels=settings.IMAGE_MAX_PIXELS)
             capture.media_info = {"kind": "images", "image_count": len(images)}
             source = job.work_dir / "images"
         else:
-            info = probe(path, declared_name=capture.source.name)
+            info = probe(path, declared_name=capture.source.name, max_pixels=settings.IMAGE_MAX_PIXELS)
             check_limits(info, **limits.ANY_VIDEO)
             capture.media_info = info.to_dict()
             source = path
         capture.save(update_fields=["media_info"])
         job.report("probe", 1, 1)
-        preview = make_preview(source, job.work_dir / "preview",
+        preview = make_preview(source, job.work_dir / "preview", max_pixels=settings.IMAGE_MAX_PIXELS,
                                report=lambda stage, done, total: job.report("preview", done, total))
     except MediaError as exc:
         raise PipelineFailed(str(exc)) from exc
@@ -48,7 +48,7 @@ def _reconstruction_source(capture, job):
     path = job.local_path(capture.source)
     if capture.input_data_format == Capture.Format.BULK_IMAGES:
         folder = job.work_dir / "photos"
-        extract_images(path, folder)
+        extract_images(path, folder, max_pixels=settings.IMAGE_MAX_PIXELS)
         return folder
     return path
 

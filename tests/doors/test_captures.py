@@ -18,6 +18,7 @@ from captures.models import Capture, UploadPart
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
 from tests.conftest import bearer, shared
+from tests.pictures import black_png
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -231,6 +232,24 @@ def test_a_bulk_images_zip_with_nested_folders_previews(api, auth, small_chunks)
     assert body["state"] == "UPLOADED" and set(body["preview_urls"]) == {"thumbnail", "gif"}
     response, jpeg = download(api, body["preview_url"], **auth)
     assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
+
+
+def test_a_zip_holding_a_photo_over_the_pixel_limit_fails_its_preview_naming_it(api, auth, small_chunks, settings):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(3):
+            photo = io.BytesIO()
+            Image.new("RGB", (64, 48), (40 * n, 90, 200)).save(photo, "JPEG")
+            archive.writestr(f"scan/{n}.jpg", photo.getvalue())
+        archive.writestr("scan/panorama.png", black_png(9400, 9400))
+    capture = processed(api, auth, buffer.getvalue(), input_data_format="bulk-images")
+
+    item = capture.items.get(pipeline="preview")
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == ("The photo 'panorama.png' in the archive is 9400×9400 (88 megapixels); the limit "
+                                   "is 40 megapixels. Resize the photos that large and zip them again.")
+    assert get_capture(api, auth, capture.eid)["state_description"] == item.failure_reason
 
 
 def test_a_file_that_is_not_a_video_fails_its_preview_with_a_readable_reason(api, auth, small_chunks):

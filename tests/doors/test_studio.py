@@ -18,6 +18,7 @@ from accounts import services
 from accounts.models import Session, SignInCode, User
 from tests.conftest import SHARED_DATA, bearer
 from tests.factories import PASSWORD, UserFactory
+from tests.pictures import black_png
 
 pytestmark = pytest.mark.django_db
 
@@ -550,6 +551,14 @@ def test_upload_over_the_size_limit_is_400_naming_the_limit(api, headers, settin
     content = image_bytes((400, 300), fmt="PNG")
     assert 1024 < len(content) < 64 * 1024
     assert error(upload(api, headers, content), 400) == "The image is larger than 1 KB. Upload a smaller photo."
+
+
+def test_upload_of_a_huge_png_in_a_small_file_is_400_naming_the_pixel_limit(api, headers, settings):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    response = upload(api, headers, black_png(9400, 9400), "huge.png", content_type="image/png")
+    assert error(response, 400) == ("The image is 9400×9400 (88 megapixels); the limit is 40 megapixels. "
+                                    "Resize it and try again.")
+    error(api.get("/get_avatar", **headers), 404)
 
 
 def test_a_request_far_over_the_size_limit_is_refused_before_it_is_read(api, headers, settings):
