@@ -11,15 +11,13 @@ from PIL import Image, ImageFile
 
 from accounts import avatars
 from core.errors import Invalid, NotFound
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 from tests.pictures import black_png
 
 DATA = SHARED_DATA
 PHOTO = DATA / "avatar" / "mimicmotion_demo1.jpg"  # 1080x1920 RGB JPEG
 RGBA_PHOTO = DATA / "faces" / "unittest_32bit.png"  # 626x1200 RGBA PNG
 JPEG_NAMED_PNG = DATA / "avatar" / "musepose_ref.png"  # a JPEG whose name ends in .png
-
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test photos not found at {DATA}")
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +69,7 @@ def test_a_jpeg_becomes_the_avatar_and_a_thumbnail(user):
     assert user.avatar_thumbnail.name == f"avatars/{user.public_id}/thumbnail.jpg"
 
 
-@needs_data
+@needs(PHOTO)
 def test_a_real_phone_photo_keeps_its_size_and_gets_a_thumbnail_within_256(user):
     with PHOTO.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), PHOTO.name))
@@ -82,7 +80,7 @@ def test_a_real_phone_photo_keeps_its_size_and_gets_a_thumbnail_within_256(user)
     assert thumbnail.size == (144, 256)
 
 
-@needs_data
+@needs(RGBA_PHOTO)
 def test_a_real_rgba_png_is_saved_as_an_rgb_jpeg_with_the_same_picture(user):
     with RGBA_PHOTO.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), RGBA_PHOTO.name, "image/png"))
@@ -94,7 +92,7 @@ def test_a_real_rgba_png_is_saved_as_an_rgb_jpeg_with_the_same_picture(user):
         assert close_to(avatar.getpixel(point), original.getpixel(point), tolerance=30)
 
 
-@needs_data
+@needs(JPEG_NAMED_PNG)
 def test_the_content_decides_not_the_name(user):
     with JPEG_NAMED_PNG.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), JPEG_NAMED_PNG.name, "image/png"))

@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 from media import MediaError, MediaInfo, check_limits, extract_images, make_preview, probe
 from media import archive as archive_module
 from media.decode import sharpness
-from tests.conftest import SHARED_DATA
+from tests.data import shared
 
 CHAIR = "videos/chair_orbit_136x240.mp4"
 DANCE = "videos/musepose_dance.mp4"
@@ -25,11 +25,7 @@ RGBA_PNG = "faces/unittest_32bit.png"
 SMALL_JPG = "faces/fer_multi.jpg"
 
 
-def data(relative):
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
-    return path
+data = shared
 
 
 def ffmpeg(*args):

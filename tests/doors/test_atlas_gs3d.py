@@ -5,12 +5,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from gallery.models import Item
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 
 pytestmark = pytest.mark.django_db
 
 VIDEO = SHARED_DATA / "videos" / "lab4d_human-cap-3.mp4"
-needs_video = pytest.mark.skipif(not VIDEO.exists(), reason=f"real test video not found at {VIDEO}")
+needs_video = needs(VIDEO)
 
 
 def payload(data=None, name="walk.mp4"):

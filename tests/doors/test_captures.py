@@ -17,7 +17,8 @@ from captures import services
 from captures.models import Capture, UploadPart
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
-from tests.conftest import bearer, shared
+from tests.conftest import bearer
+from tests.data import shared
 from tests.pictures import black_png
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.

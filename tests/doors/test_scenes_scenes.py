@@ -24,7 +24,8 @@ from gallery import services as gallery_services
 from gallery.models import Item, ItemFile
 from gallery.tasks import Progress, run_item
 from media import MediaError, check_limits, probe
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer
+from tests.data import SHARED_DATA, shared
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,9 +143,7 @@ def training(monkeypatch):
 
 @pytest.fixture
 def video():
-    if not HUMAN_VIDEO.exists():
-        pytest.skip(f"needs the real test video {HUMAN_VIDEO} (../shared/data)")
-    return HUMAN_VIDEO
+    return shared(HUMAN_VIDEO)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -441,9 +440,7 @@ def probe_message(path, filename):
 @pytest.mark.parametrize("kind", ["photo", "text named .mp4"])
 def test_a_file_that_is_not_a_video_is_refused_with_the_probes_reason(api, user, settings, tmp_path, kind):
     if kind == "photo":
-        if not PHOTO.exists():
-            pytest.skip(f"needs the real test photo {PHOTO} (../shared/data)")
-        path, filename = PHOTO, "photo.jpg"
+        path, filename = shared(PHOTO), "photo.jpg"
     else:
         path, filename = tmp_path / "notes.mp4", "notes.mp4"
         path.write_text("These are notes about the scene, not a video.\n" * 20)

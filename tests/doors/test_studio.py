@@ -16,7 +16,8 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import Session, SignInCode, User
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer
+from tests.data import SHARED_DATA, needs
 from tests.factories import PASSWORD, UserFactory
 from tests.pictures import black_png
 
@@ -24,10 +25,11 @@ pytestmark = pytest.mark.django_db
 
 DATA = SHARED_DATA
 REAL_PHOTOS = [
-    pytest.param(DATA / "avatar" / "mimicmotion_demo1.jpg", (1080, 1920), id="rgb-jpeg"),
-    pytest.param(DATA / "faces" / "unittest_32bit.png", (626, 1200), id="rgba-png"),
+    pytest.param(DATA / "avatar" / "mimicmotion_demo1.jpg", (1080, 1920), id="rgb-jpeg",
+                 marks=needs(DATA / "avatar" / "mimicmotion_demo1.jpg")),
+    pytest.param(DATA / "faces" / "unittest_32bit.png", (626, 1200), id="rgba-png",
+                 marks=needs(DATA / "faces" / "unittest_32bit.png")),
 ]
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test photos not found at {DATA}")
 
 SEED_PROFILE = {
     "email": "ada@example.com",
@@ -189,7 +191,6 @@ def test_the_seed_example_flow_register_login_details_avatar(api):
     assert Session.objects.get(user=user).door == "studio"
 
 
-@needs_data
 @pytest.mark.parametrize("path, size", REAL_PHOTOS)
 def test_a_real_photo_uploads_and_comes_back_as_jpeg_with_a_thumbnail_within_256(api, headers, path, size):
     with path.open("rb") as handle:
