@@ -83,4 +83,5 @@ def test_too_few_photos_fail_with_a_reason_a_person_can_act_on():
     item = services.queue_reconstruction(capture, iterations=10)
     assert run_item(str(item.pk)) == "failed"
     item.refresh_from_db()
-    assert "photos" in item.failure_reason.lower() or "pictures" in item.failure_reason.lower()
+    assert item.failure_reason == ("The image set gives only 3 usable photos; at least 8 are needed to reconstruct an "
+                                   "object. Upload at least 8 photos of the object, taken from all around it.")
