@@ -256,7 +256,9 @@ def test_a_zip_holding_a_photo_over_the_pixel_limit_fails_its_preview_naming_it(
 def test_a_file_that_is_not_a_video_fails_its_preview_with_a_readable_reason(api, auth, small_chunks):
     capture = processed(api, auth, b"These are meeting notes, not a video.\n" * 4000, input_data_format="video")
     item = capture.items.get(pipeline="preview")
-    assert item.status == Item.Status.FAILED and item.failure_reason
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == ("This file is not a video or photo that can be read (it is another kind of file, "
+                                   "or it is damaged or incomplete). Upload an .mp4 video or a .jpg or .png photo.")
     body = get_capture(api, auth, capture.eid)
     assert body["state"] == "FAILED"
     assert body["error_reason"] == body["error_reason_slug"] == "processing_failed"

@@ -307,7 +307,7 @@ def test_seed_scene_flow(api, user, other_user, video):
     assert b"".join(chunks) == splat
     assert splat.startswith(b"ply\nformat ascii 1.0\nelement vertex 30000\n")
     message = assert_error(api.get(output("splat_cloud", scene_id), {"iteration": 30, "chunk": 2}, **mine), 400)
-    assert "chunk" in message
+    assert message == "chunk must be from 0 to 1: this file has 2 chunk(s) of 1 MiB."
 
     assert api.get(name(scene_id), **mine).json() == {"name": "Lab walk"}
     assert api.get(HISTORY, **mine).json() == {"resources": [scene_id]}
@@ -349,10 +349,14 @@ def test_outputs_are_chosen_by_iteration_and_the_latest_by_default(api, user, vi
 
     assert_error(api.get(output("splat_cloud", scene_id), {"iteration": 20}, **auth), 404)
     assert_error(api.get(output("model", scene_id), **auth), 404)
-    assert "output_type" in assert_error(api.get(output("mesh", scene_id), **auth), 400)
-    assert "iteration" in assert_error(api.get(output("video", scene_id), {"iteration": 0}, **auth), 400)
-    assert "iteration" in assert_error(api.get(output("video", scene_id), {"iteration": "x"}, **auth), 400)
-    assert "chunk" in assert_error(api.get(output("video", scene_id), {"chunk": -1}, **auth), 400)
+    refusals = [assert_error(api.get(output("mesh", scene_id), **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"iteration": 0}, **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"iteration": "x"}, **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"chunk": -1}, **auth), 400)]
+    assert refusals == ["output_type must be one of splat_cloud, point_cloud, video, model.",
+                        "iteration: Ensure this value is greater than or equal to 1.",
+                        "iteration: A valid integer is required.",
+                        "chunk: Ensure this value is greater than or equal to 0."]
 
 
 def test_progress_shows_the_preview_stage_while_the_preview_runs(api, user, video):
