@@ -33,7 +33,8 @@ class NotAnImage(MediaError):
     """The file is none of the accepted image formats."""
 
     def __init__(self, formats=IMAGE_FORMATS):
-        names = " or ".join(sorted({"JPEG" if f.upper() == "MPO" else f.upper() for f in formats}))
+        kinds = sorted({"JPEG" if f.upper() == "MPO" else f.upper() for f in formats})
+        names = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
         super().__init__(f"The file is not a {names} image. Upload a photo in {names} format.")
 
 
