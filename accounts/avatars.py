@@ -1,17 +1,21 @@
 """Avatar photos: checked by content, turned upright, flattened, and kept as a JPEG plus a thumbnail.
 
-An upload is accepted when its bytes are a complete JPEG or PNG image, whatever its name says.
-Pillow reads it straight from the uploaded file (in memory or spooled to disk by Django); the
-results are written through Django storage, so local files and S3 behave the same.
+An upload is accepted when its bytes are a complete JPEG or PNG image, whatever its name says, with
+at most settings.IMAGE_MAX_PIXELS pixels (read from its header, before anything is decoded). Pillow
+reads it straight from the uploaded file (in memory or spooled to disk by Django); a large JPEG is
+decoded at a reduced scale. The results are written through Django storage, so local files and S3
+behave the same.
 """
 
 import tempfile
 
 from django.conf import settings
 from django.core.files import File
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from core.errors import Invalid, NotFound
+from media.errors import MediaError
+from media.images import NotAnImage, TooManyPixels, open_image, reduce_for
 
 ACCEPTED_FORMATS = ["JPEG", "PNG"]
 JPEG_QUALITY = 92
@@ -48,6 +52,7 @@ def set_avatar(user, uploaded_file):
         raise Invalid("The file is empty. Upload a JPEG or PNG photo.")
 
     image = _upright_rgb(_decode(uploaded_file))
+    image.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     thumbnail = image.copy()
     thumbnail.thumbnail(settings.AVATAR_THUMBNAIL_SIZE, Image.Resampling.LANCZOS, reducing_gap=3.0)
     avatar_file = _jpeg(image, "avatar.jpg")
@@ -77,37 +82,20 @@ def open_avatar(user, thumbnail=False):
 
 
 def _decode(uploaded_file):
-    """The fully decoded image, after checking its bytes are a whole JPEG or PNG of a sane size."""
+    """The decoded image (reduced where the format allows), after checking from its header that it is a
+    JPEG or PNG within the pixel limit, and from its structure that it is whole."""
+    max_pixels = settings.IMAGE_MAX_PIXELS
     try:
-        uploaded_file.seek(0)
-        with Image.open(uploaded_file, formats=ACCEPTED_FORMATS) as probe:
-            _check_pixels(probe)
+        with open_image(uploaded_file, max_pixels=max_pixels, formats=ACCEPTED_FORMATS) as probe:
             probe.verify()  # chunk checksums and structure, without decoding
-        uploaded_file.seek(0)
-        image = Image.open(uploaded_file, formats=ACCEPTED_FORMATS)
-        _check_pixels(image)
-        image.load()
-    except UnidentifiedImageError as exc:
+        image = open_image(uploaded_file, max_pixels=max_pixels, formats=ACCEPTED_FORMATS)
+        return reduce_for(image, settings.AVATAR_MAX_SIDE)
+    except NotAnImage as exc:
         raise Invalid(NOT_AN_IMAGE) from exc
-    except Image.DecompressionBombError as exc:
-        raise _bomb() from exc
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+    except TooManyPixels as exc:
+        raise Invalid(exc.message) from exc
+    except (MediaError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
         raise Invalid(DAMAGED) from exc
-    return image
-
-
-def _check_pixels(image):
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise Invalid(DAMAGED)
-    if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
-        raise _bomb()
-
-
-def _bomb():
-    megapixels = (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000
-    return Invalid(f"The image has too many pixels (the limit is about {megapixels} megapixels). "
-                   "Upload a smaller photo.")
 
 
 def _upright_rgb(image):

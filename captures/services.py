@@ -38,7 +38,7 @@ def probe_upload(uploaded_file, limits):
     """Probes an upload (already streamed to a temporary file by Django) against the limits."""
     with _local_upload(uploaded_file) as path:
         try:
-            info = probe(path, declared_name=uploaded_file.name)
+            info = probe(path, declared_name=uploaded_file.name, max_pixels=settings.IMAGE_MAX_PIXELS)
             check_limits(info, **limits)
         except MediaError as exc:
             raise Invalid(str(exc)) from exc

@@ -294,6 +294,10 @@ UPLOAD_URL_LIFETIME = timedelta(hours=24)
 UPLOAD_ABANDON_AFTER = timedelta(days=int(os.environ.get("ATLAS_UPLOAD_ABANDON_DAYS", "7")))
 AVATAR_MAX_BYTES = 10 * 1024 * 1024
 AVATAR_THUMBNAIL_SIZE = (256, 256)
+AVATAR_MAX_SIDE = 2048  # the stored avatar's long side; larger photos are decoded reduced and scaled down
+# Every picture people upload (avatars, photos, the photos in a zip) is refused above this many pixels,
+# read from its header before it is decoded; media.images also makes it Pillow's own limit (core/apps.py).
+IMAGE_MAX_PIXELS = int(os.environ.get("ATLAS_IMAGE_MAX_PIXELS", "50000000"))
 
 # --- Storage and static files ---------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from .errors import MediaError
+from .images import TooManyPixels
 from .probe import probe_image, two_sizes
 
 log = logging.getLogger(__name__)
@@ -29,14 +30,15 @@ MAX_NAME_CHARS = 120
 
 
 def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
-                   max_ratio: float = 200) -> list[Path]:
+                   max_ratio: float = 200, max_pixels: int | None = None) -> list[Path]:
     """Extracts the .jpg/.jpeg/.png photos of `zip_path` into `dest_dir` (flat, unique, safe names) and
     returns their paths in the archive's natural order. Other files, folders, dotfiles, __MACOSX/,
     symlinks and encrypted entries are ignored; files that are not really images are dropped.
 
     Raises MediaError when the file is not a zip, holds no readable image, or breaks a limit: more than
     `max_files` photos, more than `max_total_bytes` once extracted, or an entry that expands more than
-    `max_ratio` times its compressed size (a zip bomb).
+    `max_ratio` times its compressed size (a zip bomb), or a photo with more than `max_pixels` pixels
+    (None: the configured limit, see media.images), found from its header before it is decoded.
     """
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
     _check_entry_count(zip_path, max_entries=4 * max_files + 1000)
@@ -76,7 +78,7 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
                     log.info("archive: dropping %r (%s)", info.filename, exc)
                     target.unlink(missing_ok=True)
                     continue
-                photo = _verified(target, taken)
+                photo = _verified(target, taken, info.filename, max_pixels)
                 if photo is not None:
                     kept.append(photo)
                     written.append(photo)
@@ -160,10 +162,15 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: 
     return count
 
 
-def _verified(path: Path, taken: set[str]) -> Path | None:
-    """The path of a real JPEG/PNG (renamed when its extension lied), or None after deleting a non-image."""
+def _verified(path: Path, taken: set[str], entry: str, max_pixels: int | None) -> Path | None:
+    """The path of a real JPEG/PNG (renamed when its extension lied), or None after deleting a non-image.
+    A photo with too many pixels refuses the whole set: dropping it would leave a gap nobody asked for."""
     try:
-        info = probe_image(path)
+        info = probe_image(path, max_pixels=max_pixels)
+    except TooManyPixels as exc:
+        name = PurePosixPath(_parts(entry)[-1]).name
+        raise TooManyPixels(exc.width, exc.height, exc.max_pixels, subject=f"The photo {name!r} in the archive",
+                            advice="Resize the photos that large and zip them again.") from exc
     except MediaError:
         info = None
     if info is None or info.format not in _SUFFIX_FOR_FORMAT:

@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .errors import MediaError
-from .probe import IMAGE_FORMATS, MediaInfo, ffmpeg_input_params, ffmpeg_url
+from .images import open_image, reduce_for
+from .probe import MediaInfo, ffmpeg_input_params, ffmpeg_url
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,13 @@ def fit_within(width: int, height: int, bound: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def load_rgb(path: Path, least: int) -> Image.Image | None:
-    """The photo upright and on white where transparent; None if it cannot be read. JPEGs are decoded
-    straight at a reduced scale that keeps both sides at least `least` pixels."""
+def load_rgb(path: Path, least: int, *, max_pixels: int | None = None) -> Image.Image | None:
+    """The photo upright and on white where transparent; None if it cannot be read or has more than
+    `max_pixels` pixels (None: the configured limit), which is checked before decoding. It is decoded
+    reduced where the format allows, keeping both sides at least `least` pixels."""
     try:
-        with Image.open(path, formats=IMAGE_FORMATS) as im:
-            im.draft("RGB", (least, least))
-            im = ImageOps.exif_transpose(im)
+        with open_image(path, max_pixels=max_pixels) as opened:
+            im = ImageOps.exif_transpose(reduce_for(opened, least))
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
                 rgba = im.convert("RGBA")
                 im = Image.new("RGB", rgba.size, "white")

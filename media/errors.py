@@ -1,4 +1,5 @@
-"""The one error the media package raises: its message is meant for the person who uploaded the file."""
+"""The one error the media package raises: its message is meant for the person who uploaded the file, and the
+numbers in it are written so that a refused value never reads as the limit."""
 
 
 class MediaError(Exception):
@@ -11,3 +12,16 @@ class MediaError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def _number(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
+
+
+def two_numbers(actual: float, limit: float) -> tuple[str, str]:
+    """Both values rounded alike, with just enough decimals that a refused value never reads as the limit."""
+    for digits in range(0, 4):
+        a, b = _number(actual, digits), _number(limit, digits)
+        if a != b:
+            return a, b
+    return repr(actual), repr(limit)

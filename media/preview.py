@@ -28,13 +28,14 @@ Report = Callable[[str, int, int], None]
 
 
 def make_preview(source, out_dir, *, report: Report | None = None, thumbnail_size: int = 512, gif_width: int = 320,
-                 gif_frames: int = 24, gif_fps: float = 8) -> dict:
+                 gif_frames: int = 24, gif_fps: float = 8, max_pixels: int | None = None) -> dict:
     """Writes ``out_dir/thumbnail.jpg`` (longest side <= thumbnail_size, a sharp frame near the middle)
     and ``out_dir/preview.gif`` (gif_frames frames spread evenly over the whole capture, gif_width wide,
     looping) and returns {"thumbnail": Path, "gif": Path}.
 
     A source shorter than gif_frames (fewer frames or photos) gives one GIF frame per frame or photo.
     GIF encoders merge identical consecutive frames, so a perfectly still picture can give fewer.
+    Photos over `max_pixels` pixels (None: the configured limit, see media.images) are not decoded.
     """
     source, out_dir = Path(source), Path(out_dir)
     if gif_frames < 1 or gif_width < 1 or thumbnail_size < 1 or gif_fps <= 0:
@@ -45,11 +46,11 @@ def make_preview(source, out_dir, *, report: Report | None = None, thumbnail_siz
         images = list_images(source)
         if not images:
             raise MediaError("The image set holds no .jpg or .png photos to preview.")
-        frames, thumbnail = _from_images(images, progress, thumbnail_size, gif_width, gif_frames)
+        frames, thumbnail = _from_images(images, progress, thumbnail_size, gif_width, gif_frames, max_pixels)
     else:
-        info = probe(source)
+        info = probe(source, max_pixels=max_pixels)
         if info.kind == "image":
-            frames, thumbnail = _from_images([source], progress, thumbnail_size, gif_width, gif_frames)
+            frames, thumbnail = _from_images([source], progress, thumbnail_size, gif_width, gif_frames, max_pixels)
         else:
             frames, thumbnail = _from_video(source, info, progress, thumbnail_size, gif_width, gif_frames)
 
@@ -96,12 +97,13 @@ def _gif_size(width: int, height: int, gif_width: int) -> tuple[int, int]:
 # Photos ------------------------------------------------------------------------------------------
 
 
-def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, gif_width: int, gif_frames: int):
+def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, gif_width: int, gif_frames: int,
+                 max_pixels: int | None):
     n = min(gif_frames, len(images))
     progress.start(n)
     frames: list[Image.Image] = []
     for i, index in enumerate(_evenly(len(images), n)):
-        im = load_rgb(images[index], gif_width)
+        im = load_rgb(images[index], gif_width, max_pixels=max_pixels)
         if im is None:
             continue
         # The first readable photo sets the GIF's shape; photos of another shape are letterboxed into it.
@@ -115,7 +117,7 @@ def _from_images(images: list[Path], progress: _Progress, thumbnail_size: int, g
     middle, half = len(images) // 2, THUMBNAIL_CANDIDATES // 2
     best, best_score = None, -1.0
     for path in images[max(0, middle - half): middle + half] or images:
-        im = load_rgb(path, thumbnail_size)
+        im = load_rgb(path, thumbnail_size, max_pixels=max_pixels)
         if im is None:
             continue
         im.thumbnail((thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)

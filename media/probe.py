@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import imageio_ffmpeg
-from PIL import Image, UnidentifiedImageError
 
-from .errors import MediaError
+from .errors import MediaError, two_numbers
+from .images import NotAnImage, open_image
 
 # Demuxers ffmpeg may use on uploads: phone and browser recordings, nothing that reads other files.
 VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
-# Pillow plugins tried on uploads; others (XBM, EPS, ...) accept things that are not photos, even text.
-IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")  # Pillow opens multi-picture JPEGs (MPO) through JPEG
 PROBE_TIMEOUT_S = 120
 
 # What a file's extension promises about its content.
@@ -53,9 +51,10 @@ class MediaInfo:
         return dataclasses.asdict(self)
 
 
-def probe(path, declared_name: str | None = None) -> MediaInfo:
+def probe(path, declared_name: str | None = None, *, max_pixels: int | None = None) -> MediaInfo:
     """Reads what `path` holds. With `declared_name` (the uploader's file name), its extension must
-    match the content. Raises MediaError for anything that is not a readable video or image."""
+    match the content. Raises MediaError for anything that is not a readable video or image, and for
+    an image over `max_pixels` (None: the configured limit, see media.images) before decoding it."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -69,7 +68,7 @@ def probe(path, declared_name: str | None = None) -> MediaInfo:
     if ext and ext not in _VIDEO_EXTENSIONS and ext not in _IMAGE_EXTENSIONS:
         raise MediaError(f"Files ending in {ext} are not accepted. Upload an .mp4 video or a .jpg or .png photo.")
 
-    info = probe_image(path, size)
+    info = probe_image(path, size, max_pixels=max_pixels)
     if info is None:
         info = _probe_video(path, size, ext)
     if ext:
@@ -102,44 +101,43 @@ def _describe(info: MediaInfo) -> str:
 # Images ------------------------------------------------------------------------------------------
 
 
-def probe_image(path, size: int | None = None) -> MediaInfo | None:
+def probe_image(path, size: int | None = None, *, max_pixels: int | None = None) -> MediaInfo | None:
     """MediaInfo for a JPEG/PNG/WebP, None when Pillow does not recognise the file as one; MediaError
-    when it is one but damaged or truncated."""
+    when it is one but damaged or truncated, and TooManyPixels (before decoding) when it has more than
+    `max_pixels` pixels (None: the configured limit)."""
     path = Path(path)
     if size is None:
         size = path.stat().st_size
     try:
-        with Image.open(path, formats=IMAGE_FORMATS) as im:
+        with open_image(path, max_pixels=max_pixels) as im:
             fmt = "jpeg" if im.format in ("JPEG", "MPO") else im.format.lower()
             width, height = im.size
             mode = im.mode
             # verify() checks the structure (PNG chunk checksums); it must come first and spoils the image.
             im.verify()
-    except UnidentifiedImageError:
+    except NotAnImage:
         return None
-    except Image.DecompressionBombError:
-        raise MediaError("The image has too many pixels to be processed safely. Upload a smaller photo.")
+    except MediaError:
+        raise
     except Exception:
         raise MediaError("The image file is damaged and cannot be read. Export or copy it again and re-upload.")
-    orientation = _decode_check(path)
+    orientation = _decode_check(path, max_pixels)
     if orientation in (5, 6, 7, 8):  # EXIF orientations that turn the picture by 90 degrees
         width, height = height, width
     return MediaInfo(kind="image", format=fmt, codec=fmt, width=width, height=height, duration=0.0, fps=0.0,
                      frame_count=1, size_bytes=size, pix_fmt=mode, has_audio=False)
 
 
-def _decode_check(path: Path) -> int:
+def _decode_check(path: Path, max_pixels: int | None) -> int:
     """Decodes the whole image stream once (the only way to notice a truncated JPEG); returns the EXIF
     orientation."""
     try:
-        with Image.open(path, formats=IMAGE_FORMATS) as im:
+        with open_image(path, max_pixels=max_pixels) as im:
             orientation = im.getexif().get(0x0112, 1)
             # draft() lets libjpeg decode at 1/8 scale: every byte is still read, at a fraction of the cost.
             im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
             im.load()
             return orientation
-    except Image.DecompressionBombError:
-        raise MediaError("The image has too many pixels to be processed safely. Upload a smaller photo.")
     except Exception:
         raise MediaError("The image file is incomplete or damaged (it may have been cut off while copying). "
                          "Upload it again.")
@@ -299,14 +297,14 @@ def check_limits(info: MediaInfo, *, formats=None, min_bytes=None, max_bytes=Non
         raise MediaError(f"The file is {actual}; it must be at least {limit}.")
     if info.kind == "video":
         if max_duration is not None and info.duration > max_duration:
-            actual, limit = _two_numbers(info.duration, max_duration)
+            actual, limit = two_numbers(info.duration, max_duration)
             raise MediaError(f"The video is {actual} s long; the limit is {limit} s.")
         if min_duration is not None and info.duration < min_duration:
-            actual, limit = _two_numbers(info.duration, min_duration)
+            actual, limit = two_numbers(info.duration, min_duration)
             raise MediaError(f"The video is {actual} s long; it must be at least {limit} s.")
     dims = f"{info.width}x{info.height}"
     if max_pixels is not None and info.width * info.height > max_pixels:
-        actual, limit = _two_numbers(info.width * info.height / 1e6, max_pixels / 1e6)
+        actual, limit = two_numbers(info.width * info.height / 1e6, max_pixels / 1e6)
         raise MediaError(f"The {noun} is {dims} ({actual} megapixels); the limit is {limit} megapixels.")
     if max_width is not None and info.width > max_width:
         raise MediaError(f"The {noun} is {info.width} pixels wide; the limit is {max_width}.")
@@ -331,19 +329,6 @@ def _resolution_name(bound: tuple[int, int]) -> str:
     return f"{name} ({bound[0]}x{bound[1]})" if name else f"{bound[0]}x{bound[1]}"
 
 
-def _number(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
-
-
-def _two_numbers(actual: float, limit: float) -> tuple[str, str]:
-    """Both values rounded alike, with just enough decimals that a refused value never reads as the limit."""
-    for digits in range(0, 4):
-        a, b = _number(actual, digits), _number(limit, digits)
-        if a != b:
-            return a, b
-    return repr(actual), repr(limit)
-
-
 def _size_unit(n: int) -> tuple[str, int]:
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n >= scale:
@@ -354,5 +339,5 @@ def _size_unit(n: int) -> tuple[str, int]:
 def two_sizes(actual: int, limit: int) -> tuple[str, str]:
     """Sizes in the limit's unit (MB = 1024 * 1024 bytes, as in the upload limits)."""
     unit, scale = _size_unit(limit)
-    a, b = _two_numbers(actual / scale, limit / scale)
+    a, b = two_numbers(actual / scale, limit / scale)
     return f"{a} {unit}", f"{b} {unit}"

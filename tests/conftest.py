@@ -1,6 +1,3 @@
-import os
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -9,18 +6,20 @@ from accounts.models import Session
 from accounts.services import start_session
 from accounts.tokens import token_pair
 
+from .data import SHARED_DATA, needs, shared  # noqa: F401  (the one way tests reach the shared data)
 from .factories import PASSWORD, UserFactory
 
-# Real test data lives beside the project (../shared/data); tests that need it skip when it is absent.
-SHARED_DATA = Path(os.environ.get("ATLAS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shared_data(*paths): the test reads these files of the shared test data "
+                                       "(tests/data.py); skipped when absent, failed under CI=true")
 
 
-def shared(relative):
-    """The path of a file in ../shared/data, or a skip naming what is missing."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
-    return path
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("shared_data"):
+        for path in mark.args:
+            shared(path)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """The preview every upload gets: a thumbnail and a short animated GIF of the capture."""
 
+from django.conf import settings
+
 from gallery.pipelines import Input, Output, OutputKind, PipelineFailed, register
 from media import MediaError, check_limits, extract_images, make_preview, probe
 
@@ -23,15 +25,16 @@ def run_preview(item, job):
         path = job.local_path(capture.source)
         if capture.input_data_format == Capture.Format.BULK_IMAGES:
             source = job.work_dir / "images"
-            capture.media_info = {"kind": "images", "image_count": len(extract_images(path, source))}
+            images = extract_images(path, source, max_pixels=settings.IMAGE_MAX_PIXELS)
+            capture.media_info = {"kind": "images", "image_count": len(images)}
         else:
             source = path
-            info = probe(source, declared_name=capture.source.name)
+            info = probe(source, declared_name=capture.source.name, max_pixels=settings.IMAGE_MAX_PIXELS)
             check_limits(info, **limits.ANY_VIDEO)
             capture.media_info = info.to_dict()
         capture.save(update_fields=["media_info"])
         job.report("probe", 1, 1)
-        preview = make_preview(source, job.work_dir / "preview",
+        preview = make_preview(source, job.work_dir / "preview", max_pixels=settings.IMAGE_MAX_PIXELS,
                                report=lambda stage, done, total: job.report("preview", done, total))
     except MediaError as exc:
         raise PipelineFailed(str(exc)) from exc

@@ -1,5 +1,7 @@
 """What a capture pipeline reads: its capture, joined from the uploaded parts, as a local path."""
 
+from django.conf import settings
+
 from gallery.pipelines import PipelineFailed
 from media import extract_images
 
@@ -23,7 +25,7 @@ def local_source(capture, job, folder_name="photos"):
     path = job.local_path(capture.source)
     if capture.input_data_format == Capture.Format.BULK_IMAGES:
         folder = job.work_dir / folder_name
-        extract_images(path, folder)
+        extract_images(path, folder, max_pixels=settings.IMAGE_MAX_PIXELS)
         return folder
     return path
 

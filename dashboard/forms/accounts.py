@@ -17,9 +17,14 @@ class ProfileForm(forms.Form):
     )
     avatar = forms.FileField(
         label="Avatar photo", required=False,
-        help_text=f"A JPEG or PNG photo, up to {human_size(settings.AVATAR_MAX_BYTES)}.",
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read on each use: the limits are settings.
+        self.fields["avatar"].help_text = (f"A JPEG or PNG photo, up to {human_size(settings.AVATAR_MAX_BYTES)} and "
+                                           f"{settings.IMAGE_MAX_PIXELS / 1e6:g} megapixels.")
 
 
 class DeleteAccountForm(forms.Form):

@@ -59,7 +59,8 @@ def upload_limits():
         f"A video: {video_formats}, up to {human_size(max_bytes(Capture.Format.VIDEO))}, "
         f"{video['max_duration'] // 60} minutes and {width}×{height} pixels.",
         f"Or photos: a .zip of up to {MAX_PHOTOS:,} JPEG or PNG images (folders are fine), up to "
-        f"{human_size(max_bytes(Capture.Format.BULK_IMAGES))}.",
+        f"{human_size(max_bytes(Capture.Format.BULK_IMAGES))}, each at most "
+        f"{settings.IMAGE_MAX_PIXELS / 1e6:g} megapixels.",
     ]
 
 

@@ -11,14 +11,14 @@ from captures import services as captures
 from captures.models import Capture
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 from tests.factories import UserFactory
 
 VIDEO = SHARED_DATA / "videos" / "lab4d_human-cap-3.mp4"
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not VIDEO.exists(), reason=f"real test video not found at {VIDEO}")
+@needs(VIDEO)
 def test_deleting_an_account_removes_its_captures_items_and_files():
     owner, neighbour = UserFactory(), UserFactory()
     made = []

@@ -7,18 +7,17 @@ import zlib
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageFile
 
 from accounts import avatars
 from core.errors import Invalid, NotFound
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
+from tests.pictures import black_png
 
 DATA = SHARED_DATA
 PHOTO = DATA / "avatar" / "mimicmotion_demo1.jpg"  # 1080x1920 RGB JPEG
 RGBA_PHOTO = DATA / "faces" / "unittest_32bit.png"  # 626x1200 RGBA PNG
 JPEG_NAMED_PNG = DATA / "avatar" / "musepose_ref.png"  # a JPEG whose name ends in .png
-
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test photos not found at {DATA}")
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +69,7 @@ def test_a_jpeg_becomes_the_avatar_and_a_thumbnail(user):
     assert user.avatar_thumbnail.name == f"avatars/{user.public_id}/thumbnail.jpg"
 
 
-@needs_data
+@needs(PHOTO)
 def test_a_real_phone_photo_keeps_its_size_and_gets_a_thumbnail_within_256(user):
     with PHOTO.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), PHOTO.name))
@@ -81,7 +80,7 @@ def test_a_real_phone_photo_keeps_its_size_and_gets_a_thumbnail_within_256(user)
     assert thumbnail.size == (144, 256)
 
 
-@needs_data
+@needs(RGBA_PHOTO)
 def test_a_real_rgba_png_is_saved_as_an_rgb_jpeg_with_the_same_picture(user):
     with RGBA_PHOTO.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), RGBA_PHOTO.name, "image/png"))
@@ -93,7 +92,7 @@ def test_a_real_rgba_png_is_saved_as_an_rgb_jpeg_with_the_same_picture(user):
         assert close_to(avatar.getpixel(point), original.getpixel(point), tolerance=30)
 
 
-@needs_data
+@needs(JPEG_NAMED_PNG)
 def test_the_content_decides_not_the_name(user):
     with JPEG_NAMED_PNG.open("rb") as handle:
         avatars.set_avatar(user, upload(handle.read(), JPEG_NAMED_PNG.name, "image/png"))
@@ -180,17 +179,15 @@ def test_text_named_jpg_is_refused(user):
 
 
 def test_a_gif_is_refused(user):
-    message = refusal(user, encode(two_colour(), "GIF"), "photo.gif", "image/gif")
-    assert "JPEG or PNG" in message
+    assert refusal(user, encode(two_colour(), "GIF"), "photo.gif", "image/gif") == avatars.NOT_AN_IMAGE
 
 
 def test_a_webp_is_refused(user):
-    message = refusal(user, encode(two_colour(), "WEBP"), "photo.jpg")
-    assert "JPEG or PNG" in message
+    assert refusal(user, encode(two_colour(), "WEBP"), "photo.jpg") == avatars.NOT_AN_IMAGE
 
 
 def test_an_empty_file_is_refused(user):
-    assert "empty" in refusal(user, b"")
+    assert refusal(user, b"") == "The file is empty. Upload a JPEG or PNG photo."
 
 
 def test_a_truncated_jpeg_is_refused(user):
@@ -218,19 +215,49 @@ def test_a_png_whose_image_data_checksum_is_wrong_is_refused(user):
     assert refusal(user, bytes(content), "photo.png", "image/png") == avatars.DAMAGED
 
 
-def test_a_decompression_bomb_is_refused_without_decoding_it(user):
-    # A few hundred bytes that claim to be 100000x100000 pixels (30 GB once decoded).
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Decoding any picture fails the test: a refusal for size must come from the header alone."""
+    def load(self):
+        raise AssertionError(f"{self.size} was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+def test_a_huge_png_in_a_small_file_is_refused_naming_the_limit_without_decoding_it(user, settings, no_decoding):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    content = black_png(9400, 9400)
+    assert len(content) < 100 * 1024
+    assert refusal(user, content, "huge.png", "image/png") == (
+        "The image is 9400×9400 (88 megapixels); the limit is 40 megapixels. Resize it and try again.")
+
+
+def test_a_decompression_bomb_past_pillows_guard_reads_the_same(user, settings, no_decoding):
+    # A few hundred bytes that claim to be 100000x100000 pixels (30 GB once decoded): Image.open itself refuses.
+    settings.IMAGE_MAX_PIXELS = 40_000_000
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     bomb = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
             + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + png_chunk(b"IEND", b""))
-    assert "too many pixels" in refusal(user, bomb, "bomb.png", "image/png")
+    assert refusal(user, bomb, "bomb.png", "image/png") == (
+        "The image is 100000×100000 (10000 megapixels); the limit is 40 megapixels. Resize it and try again.")
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-def test_an_image_over_the_pixel_limit_but_below_pillows_error_is_refused(user, monkeypatch):
-    # Between MAX_IMAGE_PIXELS and twice it, Pillow only warns; the service refuses.
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    assert "too many pixels" in refusal(user, encode(two_colour((40, 40)), "PNG"), "photo.png", "image/png")
+def test_the_pixel_limit_is_the_setting_and_a_picture_at_it_passes(user, other_user, settings):
+    settings.IMAGE_MAX_PIXELS = 2_000_000
+    avatars.set_avatar(user, upload(black_png(2000, 1000), "photo.png", "image/png"))
+    assert stored(user.avatar).size == (2000, 1000)
+
+    assert refusal(other_user, black_png(2000, 1001), "photo.png", "image/png") == (
+        "The image is 2000×1001 (2.002 megapixels); the limit is 2 megapixels. Resize it and try again.")
+
+
+def test_a_large_jpeg_is_decoded_reduced_and_stored_within_the_avatar_side(user, settings):
+    settings.AVATAR_MAX_SIDE = 100
+    avatars.set_avatar(user, upload(encode(two_colour((800, 400)), "JPEG")))
+
+    avatar = stored(user.avatar)
+    assert avatar.size == (100, 50)
+    assert close_to(avatar.getpixel((10, 25)), RED) and close_to(avatar.getpixel((90, 25)), BLUE)
 
 
 def test_a_file_over_the_size_limit_is_refused_naming_the_limit(user, settings):

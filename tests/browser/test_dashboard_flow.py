@@ -24,7 +24,7 @@ from captures.services import PART_URL_SALT
 from dashboard.forms.captures import MIN_ITERATIONS
 from gallery.models import Item
 from tests.cluster import cluster_can_share_database, cluster_log, running_cluster
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 
 VIDEO = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
 EMAIL = "robin@example.com"
@@ -38,7 +38,7 @@ RECONSTRUCTION_TIMEOUT_S = 300
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not VIDEO.exists(), reason=f"real test video not found at {VIDEO}"),
+    needs(VIDEO),
 ]
 
 

@@ -16,7 +16,7 @@ from captures.models import Capture
 from captures.reconstruction.splat_io import read_splat
 from gallery.models import Item
 from gallery.tasks import run_item
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 from tests.factories import UserFactory
 
 PHOTOS = SHARED_DATA / "multiview_milk" / "images"
@@ -32,7 +32,7 @@ def photo_zip(count):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not PHOTOS.exists(), reason=f"real photos not found at {PHOTOS}")
+@needs(PHOTOS)
 def test_a_photo_capture_is_reconstructed_into_splats(settings):
     settings.RECONSTRUCTION_FRAME_SIZE = 760
     settings.RECONSTRUCTION_TRAIN_SIZE = 96
@@ -83,4 +83,5 @@ def test_too_few_photos_fail_with_a_reason_a_person_can_act_on():
     item = services.queue_reconstruction(capture, iterations=10)
     assert run_item(str(item.pk)) == "failed"
     item.refresh_from_db()
-    assert "photos" in item.failure_reason.lower() or "pictures" in item.failure_reason.lower()
+    assert item.failure_reason == ("The image set gives only 3 usable photos; at least 8 are needed to reconstruct an "
+                                   "object. Upload at least 8 photos of the object, taken from all around it.")

@@ -14,6 +14,7 @@ from PIL import Image
 from accounts.avatars import NOT_AN_IMAGE
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
+from tests.pictures import black_png
 
 pytestmark = pytest.mark.django_db
 
@@ -310,6 +311,22 @@ def test_profile_refuses_a_file_that_is_not_an_image_next_to_the_field(client, u
     assert 'id="id_avatar_error"' in block and NOT_AN_IMAGE in block
     user.refresh_from_db()
     assert user.nickname == before and not user.avatar
+
+
+def test_profile_refuses_a_huge_picture_in_a_small_file_naming_the_pixel_limit(client, user, settings):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    signed_in_client(client, user)
+    page = client.get("/profile/").content.decode()
+    assert "A JPEG or PNG photo, up to 10 MB and 40 megapixels." in page
+
+    response = client.post("/profile/", {"nickname": "x", "avatar": upload("huge.png", black_png(9400, 9400),
+                                                                         "image/png")})
+    assert response.status_code == 200
+    block = unescape(field_block(response.content.decode(), "id_avatar"))
+    assert ("The image is 9400×9400 (88 megapixels); the limit is 40 megapixels. Resize it and try again."
+            in block)
+    user.refresh_from_db()
+    assert not user.avatar
 
 
 def test_profile_refuses_an_oversized_upload_before_reading_it(client, user, settings):

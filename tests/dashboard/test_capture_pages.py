@@ -14,7 +14,7 @@ from django.utils import timezone
 from captures import selectors, services
 from captures.models import Capture
 from gallery.models import Item, ItemFile
-from tests.conftest import shared
+from tests.data import shared
 from tests.downloads import DATA, assert_range_downloads
 from tests.factories import UserFactory
 

@@ -43,7 +43,8 @@ class TestSignUpAndConfirm:
     def test_sign_up_confirm_and_sign_in(self, api):
         response = sign_up(api)
         assert response.status_code == 201
-        assert "message" in response.json()
+        assert response.json() == {
+            "message": "Account created. Open the link we sent to new@example.com to confirm it."}
         user = User.objects.get(email="new@example.com")
         assert user.nickname == "newbie" and not user.email_verified
         assert mail.outbox[-1].to == ["new@example.com"]
@@ -87,17 +88,21 @@ class TestSignUpAndConfirm:
         assert missing in response.json()["message"]
         assert not User.objects.filter(email="new@example.com").exists()
 
-    @pytest.mark.parametrize("body", [
-        {},
-        {"email": "not-an-address", "password": GOOD_PASSWORD, "nickname": "x"},
-        {"email": "a@example.com", "password": GOOD_PASSWORD},
-        {"email": ["a@example.com"], "password": GOOD_PASSWORD, "nickname": "x"},
-        {"email": "a@example.com", "password": 12345678901, "nickname": "x"},
+    @pytest.mark.parametrize("body, message", [
+        ({}, "email: This field is required. password: This field is required. nickname: This field is required."),
+        ({"email": "not-an-address", "password": GOOD_PASSWORD, "nickname": "x"},
+         "email: Enter a valid email address."),
+        ({"email": "a@example.com", "password": GOOD_PASSWORD}, "nickname: This field is required."),
+        ({"email": ["a@example.com"], "password": GOOD_PASSWORD, "nickname": "x"},
+         "email: Enter a valid email address."),
+        ({"email": "a@example.com", "password": 12345678901, "nickname": "x"},
+         "The password must contain an upper-case letter, a lower-case letter, a special character such as ! or #. "
+         "This password is too common."),
     ])
-    def test_malformed_sign_up_is_400(self, api, body):
+    def test_malformed_sign_up_is_400(self, api, body, message):
         response = api.post("/atlas/auth/sign-up", body, format="json")
         assert response.status_code == 400
-        assert isinstance(response.json()["message"], str)
+        assert response.json() == {"message": message}
 
     def test_a_nickname_with_a_line_break_is_400(self, api):
         response = sign_up(api, nickname="new\nbie")
@@ -110,7 +115,9 @@ class TestSignUpAndConfirm:
         response = api.post("/atlas/auth/sign-up", "[1, 2]", content_type="application/json")
         assert response.status_code == 400
         response = api.post("/atlas/auth/sign-up", "{not json", content_type="application/json")
-        assert response.status_code == 400 and "message" in response.json()
+        assert response.status_code == 400
+        assert response.json() == {"message": "JSON parse error - Expecting property name enclosed in double quotes: "
+                                              "line 1 column 2 (char 1)"}
 
     def test_an_oversized_body_is_400(self, api, settings):
         settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
@@ -123,7 +130,7 @@ class TestSignUpAndConfirm:
         settings.EMAIL_BACKEND = "tests.doors.test_atlas.BrokenMailBackend"
         response = sign_up(api)
         assert response.status_code == 500
-        assert "message" in response.json()
+        assert response.json() == {"message": "Unexpected server error. It has been logged."}
         assert not User.objects.filter(email="new@example.com").exists()
 
     def test_resend_sends_a_new_link(self, api):
@@ -265,9 +272,13 @@ class TestSessions:
 
     def test_refresh_refuses_an_access_token_garbage_and_expired_sessions(self, api, user):
         tokens = sign_in(api, user.email).json()
-        for header in ["", "Bearer junk", f"Bearer {tokens['accessToken']}"]:
+        for header, message in [
+            ("", "Send the refresh token as Authorization: Bearer <refreshToken>."),
+            ("Bearer junk", "The refresh token is not valid: Token is invalid. Sign in again."),
+            (f"Bearer {tokens['accessToken']}", "The refresh token is not valid: Token has wrong type. Sign in again."),
+        ]:
             response = api.post("/atlas/refresh/accessToken", HTTP_AUTHORIZATION=header)
-            assert response.status_code == 401 and "message" in response.json()
+            assert response.status_code == 401 and response.json() == {"message": message}
         Session.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
         response = api.post("/atlas/refresh/accessToken", HTTP_AUTHORIZATION=f"Bearer {tokens['refreshToken']}")
         assert response.status_code == 401

@@ -28,7 +28,8 @@ from doors.atlas import models_table
 from gallery import pipelines, services
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer
+from tests.data import shared
 from tests.downloads import DATA, assert_range_downloads
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -376,10 +377,7 @@ class TestDownload:
 
 @pytest.fixture
 def chair_video():
-    path = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
-    if not path.exists():
-        pytest.skip(f"shared test data {path} is absent (see ../shared/data/README.md)")
-    return path
+    return shared("videos/chair_orbit_136x240.mp4")
 
 
 def capture_of(owner, path):

@@ -17,8 +17,10 @@ from captures import services
 from captures.models import Capture, UploadPart
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
-from tests.conftest import bearer, shared
+from tests.conftest import bearer
+from tests.data import shared
 from tests.downloads import DATA, SIZE, assert_range_downloads
+from tests.pictures import black_png
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -234,10 +236,30 @@ def test_a_bulk_images_zip_with_nested_folders_previews(api, auth, small_chunks)
     assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
 
 
+def test_a_zip_holding_a_photo_over_the_pixel_limit_fails_its_preview_naming_it(api, auth, small_chunks, settings):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(3):
+            photo = io.BytesIO()
+            Image.new("RGB", (64, 48), (40 * n, 90, 200)).save(photo, "JPEG")
+            archive.writestr(f"scan/{n}.jpg", photo.getvalue())
+        archive.writestr("scan/panorama.png", black_png(9400, 9400))
+    capture = processed(api, auth, buffer.getvalue(), input_data_format="bulk-images")
+
+    item = capture.items.get(pipeline="preview")
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == ("The photo 'panorama.png' in the archive is 9400×9400 (88 megapixels); the limit "
+                                   "is 40 megapixels. Resize the photos that large and zip them again.")
+    assert get_capture(api, auth, capture.eid)["state_description"] == item.failure_reason
+
+
 def test_a_file_that_is_not_a_video_fails_its_preview_with_a_readable_reason(api, auth, small_chunks):
     capture = processed(api, auth, b"These are meeting notes, not a video.\n" * 4000, input_data_format="video")
     item = capture.items.get(pipeline="preview")
-    assert item.status == Item.Status.FAILED and item.failure_reason
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == ("This file is not a video or photo that can be read (it is another kind of file, "
+                                   "or it is damaged or incomplete). Upload an .mp4 video or a .jpg or .png photo.")
     body = get_capture(api, auth, capture.eid)
     assert body["state"] == "FAILED"
     assert body["error_reason"] == body["error_reason_slug"] == "processing_failed"

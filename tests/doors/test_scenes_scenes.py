@@ -26,7 +26,8 @@ from gallery import services as gallery_services
 from gallery.models import Item, ItemFile
 from gallery.tasks import Progress, run_item
 from media import MediaError, check_limits, probe
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer
+from tests.data import SHARED_DATA, shared
 from tests.downloads import DATA, assert_range_downloads
 from tests.pipelines import answer_alias_with
 
@@ -155,9 +156,7 @@ def training(monkeypatch):
 
 @pytest.fixture
 def video():
-    if not HUMAN_VIDEO.exists():
-        pytest.skip(f"needs the real test video {HUMAN_VIDEO} (../shared/data)")
-    return HUMAN_VIDEO
+    return shared(HUMAN_VIDEO)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -321,7 +320,7 @@ def test_seed_scene_flow(api, user, other_user, video):
     assert b"".join(chunks) == splat
     assert splat.startswith(b"ply\nformat ascii 1.0\nelement vertex 30000\n")
     message = assert_error(api.get(output("splat_cloud", scene_id), {"iteration": 30, "chunk": 2}, **mine), 400)
-    assert "chunk" in message
+    assert message == "chunk must be from 0 to 1: this file has 2 chunk(s) of 1 MiB."
 
     assert api.get(name(scene_id), **mine).json() == {"name": "Lab walk"}
     assert api.get(HISTORY, **mine).json() == {"resources": [scene_id]}
@@ -363,10 +362,14 @@ def test_outputs_are_chosen_by_iteration_and_the_latest_by_default(api, user, vi
 
     assert_error(api.get(output("splat_cloud", scene_id), {"iteration": 20}, **auth), 404)
     assert_error(api.get(output("model", scene_id), **auth), 404)
-    assert "output_type" in assert_error(api.get(output("mesh", scene_id), **auth), 400)
-    assert "iteration" in assert_error(api.get(output("video", scene_id), {"iteration": 0}, **auth), 400)
-    assert "iteration" in assert_error(api.get(output("video", scene_id), {"iteration": "x"}, **auth), 400)
-    assert "chunk" in assert_error(api.get(output("video", scene_id), {"chunk": -1}, **auth), 400)
+    refusals = [assert_error(api.get(output("mesh", scene_id), **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"iteration": 0}, **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"iteration": "x"}, **auth), 400),
+                assert_error(api.get(output("video", scene_id), {"chunk": -1}, **auth), 400)]
+    assert refusals == ["output_type must be one of splat_cloud, point_cloud, video, model.",
+                        "iteration: Ensure this value is greater than or equal to 1.",
+                        "iteration: A valid integer is required.",
+                        "chunk: Ensure this value is greater than or equal to 0."]
 
 
 def test_progress_shows_the_preview_stage_while_the_preview_runs(api, user, video):
@@ -489,9 +492,7 @@ def probe_message(path, filename):
 @pytest.mark.parametrize("kind", ["photo", "text named .mp4"])
 def test_a_file_that_is_not_a_video_is_refused_with_the_probes_reason(api, user, settings, tmp_path, kind):
     if kind == "photo":
-        if not PHOTO.exists():
-            pytest.skip(f"needs the real test photo {PHOTO} (../shared/data)")
-        path, filename = PHOTO, "photo.jpg"
+        path, filename = shared(PHOTO), "photo.jpg"
     else:
         path, filename = tmp_path / "notes.mp4", "notes.mp4"
         path.write_text("These are notes about the scene, not a video.\n" * 20)

@@ -16,17 +16,20 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import Session, SignInCode, User
-from tests.conftest import SHARED_DATA, bearer
+from tests.conftest import bearer
+from tests.data import SHARED_DATA, needs
 from tests.factories import PASSWORD, UserFactory
+from tests.pictures import black_png
 
 pytestmark = pytest.mark.django_db
 
 DATA = SHARED_DATA
 REAL_PHOTOS = [
-    pytest.param(DATA / "avatar" / "mimicmotion_demo1.jpg", (1080, 1920), id="rgb-jpeg"),
-    pytest.param(DATA / "faces" / "unittest_32bit.png", (626, 1200), id="rgba-png"),
+    pytest.param(DATA / "avatar" / "mimicmotion_demo1.jpg", (1080, 1920), id="rgb-jpeg",
+                 marks=needs(DATA / "avatar" / "mimicmotion_demo1.jpg")),
+    pytest.param(DATA / "faces" / "unittest_32bit.png", (626, 1200), id="rgba-png",
+                 marks=needs(DATA / "faces" / "unittest_32bit.png")),
 ]
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test photos not found at {DATA}")
 
 SEED_PROFILE = {
     "email": "ada@example.com",
@@ -188,7 +191,6 @@ def test_the_seed_example_flow_register_login_details_avatar(api):
     assert Session.objects.get(user=user).door == "studio"
 
 
-@needs_data
 @pytest.mark.parametrize("path, size", REAL_PHOTOS)
 def test_a_real_photo_uploads_and_comes_back_as_jpeg_with_a_thumbnail_within_256(api, headers, path, size):
     with path.open("rb") as handle:
@@ -571,6 +573,14 @@ def test_upload_over_the_size_limit_is_400_naming_the_limit(api, headers, settin
     content = image_bytes((400, 300), fmt="PNG")
     assert 1024 < len(content) < 64 * 1024
     assert error(upload(api, headers, content), 400) == "The image is larger than 1 KB. Upload a smaller photo."
+
+
+def test_upload_of_a_huge_png_in_a_small_file_is_400_naming_the_pixel_limit(api, headers, settings):
+    settings.IMAGE_MAX_PIXELS = 40_000_000
+    response = upload(api, headers, black_png(9400, 9400), "huge.png", content_type="image/png")
+    assert error(response, 400) == ("The image is 9400×9400 (88 megapixels); the limit is 40 megapixels. "
+                                    "Resize it and try again.")
+    error(api.get("/get_avatar", **headers), 404)
 
 
 def test_a_request_far_over_the_size_limit_is_refused_before_it_is_read(api, headers, settings):

@@ -10,7 +10,7 @@ from PIL import Image
 from captures import limits, services
 from gallery.models import Item
 from tests.cluster import cluster_can_share_database, cluster_log, running_cluster
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 from tests.factories import UserFactory
 
 VIDEO = SHARED_DATA / "videos" / "lab4d_human-cap-3.mp4"
@@ -23,7 +23,7 @@ def cluster(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not VIDEO.exists(), reason=f"real test video not found at {VIDEO}")
+@needs(VIDEO)
 def test_the_worker_cluster_runs_a_preview_job_to_done(cluster, tmp_path):
     if not cluster_can_share_database():
         pytest.skip("the cluster needs a database file it can share")

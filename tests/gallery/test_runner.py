@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 import signal
+import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +54,7 @@ def crash(item, job):
 
 @pipelines.register("test-slow", timeout=60, **STAND_IN, stages=("wait",))
 def slow(item, job):
+    (job.work_dir / "partial.bin").write_bytes(b"half-made output")
     for step in range(600):
         job.report("wait", step, 600)
         time.sleep(0.05)
@@ -87,7 +90,9 @@ def test_a_crash_fails_the_item_with_a_readable_reason_and_the_log():
     assert run_item(str(item.pk)) == "failed"
     item.refresh_from_db()
     assert item.status == Item.Status.FAILED
-    assert "ZeroDivisionError" in item.failure_reason and "Traceback" in item.log
+    assert item.failure_reason == ("The test-crash pipeline stopped on an unexpected error (ZeroDivisionError: "
+                                   "division by zero). The log has the details.")
+    assert "Traceback" in item.log and "return 1 / 0" in item.log
 
 
 def test_a_second_delivery_of_the_same_job_does_nothing():
@@ -121,22 +126,37 @@ def test_queue_position_counts_queued_items_ahead_in_the_same_queue():
     assert second.queue_position == -1 and third.queue_position == 0
 
 
+RESULTS = ["done", "failed", "cancelled", "not queued"]  # what run_item answers
+
+
 def _run_in_child(item_id):
-    # A forked worker: its own database connection, as django-q2's workers have.
+    # A forked worker: its own database connection, as django-q2's workers have. Its exit code says what
+    # run_item answered: 10 + the answer's index in RESULTS.
     connection.close()
-    run_item(item_id)
+    sys.exit(10 + RESULTS.index(run_item(item_id)))
+
+
+def _start_in_child_and_wait_for_stage(item, stage):
+    connection.close()
+    child = multiprocessing.get_context("fork").Process(target=_run_in_child, args=(str(item.pk),), daemon=True)
+    child.start()
+    deadline = time.monotonic() + 20
+    while Item.objects.get(pk=item.pk).stage != stage and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Item.objects.get(pk=item.pk).stage == stage, f"the job never reached {stage!r}"
+    return child
+
+
+def _work_folders(item):
+    """The job's temporary work folders (gallery.tasks.run_item names them after the item)."""
+    return list(Path(tempfile.gettempdir()).glob(f"atlas-{item.pk}-*"))
 
 
 def test_a_worker_killed_mid_job_is_recovered_and_the_job_runs_again(settings):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("needs a database file shared with the child process")
     item = new_item("test-slow")
-    connection.close()
-    child = multiprocessing.get_context("fork").Process(target=_run_in_child, args=(str(item.pk),))
-    child.start()
-    deadline = time.monotonic() + 20
-    while Item.objects.get(pk=item.pk).stage != "wait" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    child = _start_in_child_and_wait_for_stage(item, "wait")
     os.kill(child.pid, signal.SIGKILL)
     child.join()
     item.refresh_from_db()
@@ -161,21 +181,22 @@ def test_an_item_past_its_pipeline_timeout_fails_instead_of_running_again():
                                            heartbeat_at=timezone.now() - timedelta(minutes=4))
     services.recover_stale_items()
     item.refresh_from_db()
-    assert item.status == Item.Status.FAILED and "limit" in item.failure_reason
+    assert item.status == Item.Status.FAILED
+    assert item.failure_reason == ("Processing took longer than the 1-minute limit of the test-slow pipeline and was "
+                                   "stopped. Try a shorter or smaller input.")
 
 
-def test_deleting_a_processing_item_cancels_its_job_and_removes_its_files(tmp_path):
+def test_deleting_a_processing_item_cancels_its_job_and_removes_its_files():
     item = new_item("test-slow")
-    connection.close()
-    child = multiprocessing.get_context("fork").Process(target=_run_in_child, args=(str(item.pk),))
-    child.start()
-    deadline = time.monotonic() + 20
-    while Item.objects.get(pk=item.pk).stage != "wait" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    child = _start_in_child_and_wait_for_stage(item, "wait")
+    [work] = _work_folders(item)
+    assert (work / "partial.bin").read_bytes() == b"half-made output"  # the job is midway
+
     services.delete_item(Item.objects.get(pk=item.pk))
     child.join(timeout=10)
-    assert child.exitcode == 0 and not child.is_alive()
+    assert not child.is_alive() and RESULTS[child.exitcode - 10] == "cancelled"
     assert not Item.objects.filter(pk=item.pk).exists()
+    assert not work.exists() and _work_folders(item) == []
 
 
 def test_deleting_an_item_removes_its_files_from_storage():

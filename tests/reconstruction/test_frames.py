@@ -11,7 +11,7 @@ from PIL import Image, ImageFilter
 from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import extract_frames, prepare_images
 from media.decode import sharpness
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 
 CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
 MILK = SHARED_DATA / "multiview_milk" / "images"
@@ -52,7 +52,7 @@ def _gray(path):
     return np.asarray(Image.open(path).convert("L"), dtype=np.float64)
 
 
-@pytest.mark.skipif(not CHAIR.is_file(), reason=f"real test video not found at {CHAIR}")
+@needs(CHAIR)
 def test_hdr_phone_video_gives_the_target_count_of_bounded_contrasty_frames(tmp_path):
     calls = []
     paths = extract_frames(CHAIR, tmp_path / "frames", target_count=24, max_size=160,
@@ -120,7 +120,7 @@ def test_a_photo_is_not_taken_for_a_video(tmp_path):
         extract_frames(photo, tmp_path / "frames")
 
 
-@pytest.mark.skipif(not MILK.is_dir(), reason=f"real test photos not found at {MILK}")
+@needs(MILK)
 def test_milk_photos_are_prepared_in_natural_order_at_the_working_size(tmp_path):
     sources = [MILK / f"{n}.jpg" for n in (1, 2, 10, 11, 20, 21, 30, 31)]
     paths = prepare_images(sources, tmp_path / "images", max_size=300)

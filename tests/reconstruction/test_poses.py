@@ -12,13 +12,13 @@ from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import extract_frames, prepare_images
 from captures.reconstruction.scene import Camera
 from captures.reconstruction.sfm import run_sfm
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 
 MILK = SHARED_DATA / "multiview_milk"
 LEGO = SHARED_DATA / "nerf_lego_subset"
 CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
-needs_milk = pytest.mark.skipif(not (MILK / "poses_bounds.npy").is_file(), reason=f"real test data not at {MILK}")
-needs_lego = pytest.mark.skipif(not (LEGO / "transforms_train.json").is_file(), reason=f"real test data not at {LEGO}")
+needs_milk = needs(MILK / "poses_bounds.npy", MILK / "images")
+needs_lego = needs(LEGO / "transforms_train.json", LEGO / "train")
 
 # Twelve neighbouring views of the milk carton. The set's poses_bounds.npy holds two reconstructions in
 # different frames: images 2, 4, 6, 9, 10, ... in one and 1, 3, 5, 7, 8, 13, ... in the other. Each half
@@ -91,7 +91,7 @@ def test_sfm_places_real_photos_where_the_given_poses_put_them(tmp_path):
     assert scene.cameras[0].fx == pytest.approx(904.64 * 760 / 1140, rel=0.1)
 
 
-@pytest.mark.skipif(not CHAIR.is_file(), reason=f"real test video not found at {CHAIR}")
+@needs(CHAIR)
 def test_sfm_places_most_frames_of_a_low_resolution_phone_video(tmp_path):
     # 43.5 s walking around an armchair, 136x240: COLMAP's default settings place 2 of these 100 frames.
     frames = extract_frames(CHAIR, tmp_path / "frames", target_count=100)  # the pipeline's default count

@@ -17,7 +17,7 @@ from captures.reconstruction.splat_io import (
     write_point_cloud_ply,
     write_splat,
 )
-from tests.conftest import SHARED_DATA
+from tests.data import SHARED_DATA, needs
 
 DONUT = SHARED_DATA / "models" / "donut_3dgs_fused.ply"
 
@@ -109,7 +109,7 @@ def test_rejects_a_ply_that_is_not_a_splat(tmp_path):
         read_ply(path)
 
 
-@pytest.mark.skipif(not DONUT.exists(), reason=f"shared test data not found at {DONUT}")
+@needs(DONUT)
 def test_reads_the_donut_layout_and_renders_it():
     arrays = read_ply(DONUT)
     assert len(arrays) == 45624
