@@ -83,10 +83,7 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         self.username = self.username or None
-        if self.role_id is None:
-            from roles.models import Role
-
-            self.role = Role.default()
+        # A new account's default role is set by the roles app (roles/signals.py, on pre_save).
         super().save(*args, **kwargs)
 
     def get_full_name(self):

@@ -8,6 +8,7 @@ Scale-out is configuration only: DATABASE_URL, REDIS_URL, AWS_STORAGE_BUCKET_NAM
 import ipaddress
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -167,8 +168,12 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # A running job beats every ITEM_HEARTBEAT_SECONDS; one silent for ITEM_STALE_AFTER_SECONDS has lost its worker.
-ITEM_HEARTBEAT_SECONDS = 30
-ITEM_STALE_AFTER_SECONDS = 180
+# A worker process found dead on its own machine is known at once (gallery.services.worker_is_gone).
+ITEM_HEARTBEAT_SECONDS = 10
+ITEM_STALE_AFTER_SECONDS = 60
+# Each job works in a folder of its own under this one (one per machine); folders of jobs whose worker is gone
+# are removed when the machine next starts a job or recovers items.
+ITEM_WORK_ROOT = Path(os.environ.get("ATLAS_WORK_DIR") or Path(tempfile.gettempdir()) / "atlas-work")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -3,15 +3,20 @@
 import logging
 import mimetypes
 import os
+import shutil
 import socket
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from core.errors import Invalid
+from core.ids import parse_uuid
 
 from . import pipelines
 from .models import Item, ItemFile
@@ -82,8 +87,57 @@ def retry_item(item):
 
 # --- what the worker does ---------------------------------------------------------------------
 
-def worker_name():
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_name(pid=None):
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
+
+
+def worker_is_gone(worker):
+    """True when `worker` ("host:pid") ran on this machine and its process no longer exists. Workers on other
+    machines cannot be seen from here: their heartbeats tell."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user
+        return False
+    return False
+
+
+# --- work folders -----------------------------------------------------------------------------
+
+def work_folder_prefix(item):
+    """A job's work folder is named "<item id>.<pid>.<random>" under ITEM_WORK_ROOT, so this machine can tell
+    the folder of a live job from one a killed worker left."""
+    return f"{item.pk}.{os.getpid()}."
+
+
+def clean_work_folders():
+    """Removes this machine's work folders whose job is over: the item is gone or not processing, or it is
+    processing in another process than the one that made the folder (requeued after its worker died).
+    Returns the folders removed."""
+    root = Path(settings.ITEM_WORK_ROOT)
+    if not root.is_dir():
+        return []
+    folders = {}
+    for folder in root.iterdir():
+        item_id, _, rest = folder.name.partition(".")
+        pid = rest.partition(".")[0]
+        if folder.is_dir() and parse_uuid(item_id) and pid.isdigit():
+            folders[folder] = (parse_uuid(item_id), pid)
+    running = dict(Item.objects.filter(pk__in={item_id for item_id, _ in folders.values()},
+                                       status=Item.Status.PROCESSING).values_list("pk", "worker"))
+    removed = []
+    for folder, (item_id, pid) in folders.items():
+        if running.get(item_id) == worker_name(pid) and not worker_is_gone(worker_name(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    if removed:
+        log.info("Removed %d work folder(s) left by finished or stopped jobs", len(removed))
+    return removed
 
 
 def claim(item_id):
@@ -145,15 +199,19 @@ def recover_stale_items():
     Runs when the cluster starts and every minute after (a django-q2 schedule).
     """
     recovered = []
-    for item in Item.objects.stale():
+    gone = [item.pk for item in Item.objects.processing().exclude(worker="") if worker_is_gone(item.worker)]
+    for item in Item.objects.stale() | Item.objects.filter(pk__in=gone):
         definition = pipelines.get(item.pipeline) if pipelines.is_registered(item.pipeline) else None
         started = item.started_at or item.heartbeat_at
         if definition and started + timedelta(seconds=definition.timeout) <= timezone.now():
             reason = (f"Processing took longer than the {definition.timeout // 60}-minute limit of the "
                       f"{item.pipeline} pipeline and was stopped. Try a shorter or smaller input.")
         elif definition and item.attempts < MAX_ATTEMPTS:
+            note = (f"{timezone.now():%Y-%m-%d %H:%M:%S %Z}: the worker {item.worker} stopped "
+                    f"({'its process is gone' if item.pk in gone else 'no heartbeat'}) during "
+                    f"{item.stage or 'the start'}; queued again (attempt {item.attempts + 1} of {MAX_ATTEMPTS}).\n")
             requeued = Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
-                status=Item.Status.QUEUED, worker="", stage="", heartbeat_at=None,
+                status=Item.Status.QUEUED, worker="", stage="", heartbeat_at=None, log=Concat(F("log"), Value(note)),
             )
             if requeued:
                 item.refresh_from_db()
@@ -168,4 +226,5 @@ def recover_stale_items():
         recovered.append(item)
     if recovered:
         log.warning("Recovered %d item(s) left processing by a stopped worker", len(recovered))
+    clean_work_folders()
     return recovered

@@ -85,7 +85,11 @@ def run_item(item_id):
         return "not queued"
     pipeline = pipelines.get(item.pipeline)
     log.info("Running %s for item %s", item.pipeline, item.pk)
-    with tempfile.TemporaryDirectory(prefix=f"atlas-{item.pk}-") as work, Progress(item) as progress:
+    services.clean_work_folders()
+    root = Path(settings.ITEM_WORK_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=services.work_folder_prefix(item), dir=root) as work, \
+            Progress(item) as progress:
         job = pipelines.Job(work_dir=Path(work), report=progress.report, stages=pipeline.stage_names)
         try:
             outputs = pipeline.run(item, job)

@@ -27,6 +27,7 @@ def _isolated(settings, tmp_path):
     """Each test gets its own media folder and empty throttle counters."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MAIL_DIR = tmp_path / "mail"
+    settings.ITEM_WORK_ROOT = tmp_path / "work"
     cache.clear()
     yield
     cache.clear()

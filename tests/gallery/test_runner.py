@@ -3,13 +3,15 @@
 import multiprocessing
 import os
 import signal
+import socket
 import sys
-import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -148,8 +150,8 @@ def _start_in_child_and_wait_for_stage(item, stage):
 
 
 def _work_folders(item):
-    """The job's temporary work folders (gallery.tasks.run_item names them after the item)."""
-    return list(Path(tempfile.gettempdir()).glob(f"atlas-{item.pk}-*"))
+    """The job's work folders (gallery.tasks.run_item names them after the item, under ITEM_WORK_ROOT)."""
+    return list(Path(settings.ITEM_WORK_ROOT).glob(f"{item.pk}.*"))
 
 
 def test_a_worker_killed_mid_job_is_recovered_and_the_job_runs_again(settings):
@@ -157,15 +159,20 @@ def test_a_worker_killed_mid_job_is_recovered_and_the_job_runs_again(settings):
         pytest.skip("needs a database file shared with the child process")
     item = new_item("test-slow")
     child = _start_in_child_and_wait_for_stage(item, "wait")
+    [work] = _work_folders(item)
     os.kill(child.pid, signal.SIGKILL)
     child.join()
     item.refresh_from_db()
-    assert item.status == Item.Status.PROCESSING  # left hanging by the dead worker ...
+    assert item.status == Item.Status.PROCESSING  # left hanging by the dead worker, its heartbeat still fresh ...
+    assert timezone.now() - item.heartbeat_at < timedelta(seconds=settings.ITEM_STALE_AFTER_SECONDS)
 
-    Item.objects.filter(pk=item.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    # ... but its process is gone from this machine: recovered at once, with the reason, and its folder removed.
     assert [i.pk for i in services.recover_stale_items()] == [item.pk]
     item.refresh_from_db()
-    assert item.status == Item.Status.QUEUED and item.attempts == 1  # ... and queued again once
+    assert item.status == Item.Status.QUEUED and item.attempts == 1
+    assert f"the worker {socket.gethostname()}:{child.pid} stopped (its process is gone) during wait; " \
+           "queued again (attempt 2 of 2)." in item.log
+    assert not work.exists() and _work_folders(item) == []
 
     services.claim(item.pk)
     Item.objects.filter(pk=item.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
@@ -184,6 +191,26 @@ def test_an_item_past_its_pipeline_timeout_fails_instead_of_running_again():
     assert item.status == Item.Status.FAILED
     assert item.failure_reason == ("Processing took longer than the 1-minute limit of the test-slow pipeline and was "
                                    "stopped. Try a shorter or smaller input.")
+
+
+def test_work_folders_of_finished_or_dead_jobs_are_removed_and_a_live_jobs_kept():
+    root = Path(settings.ITEM_WORK_ROOT)
+    live, finished, requeued = new_item(), new_item(), new_item()
+    services.claim(live.pk)
+    services.claim(requeued.pk)
+    Item.objects.filter(pk=finished.pk).update(status=Item.Status.FAILED)
+    Item.objects.filter(pk=requeued.pk).update(worker=services.worker_name(pid=2**22 + 7))  # a pid no process has
+    folders = {name: root / f"{item.pk}.{os.getpid()}.abc" for name, item in
+               (("live", live), ("finished", finished), ("requeued", requeued))}
+    folders["deleted"] = root / f"{uuid.uuid4()}.{os.getpid()}.abc"
+    folders["not ours"] = root / "something-else"
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+        (folder / "frame.png").write_bytes(b"x" * 1000)
+
+    removed = set(services.clean_work_folders())
+    assert removed == {folders["finished"], folders["requeued"], folders["deleted"]}
+    assert folders["live"].exists() and folders["not ours"].exists()
 
 
 def test_deleting_a_processing_item_cancels_its_job_and_removes_its_files():
