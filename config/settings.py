@@ -145,6 +145,7 @@ RECONSTRUCTION_MAX_GAUSSIANS = int(os.environ.get("ATLAS_MAX_GAUSSIANS", "300000
 # Long sides in pixels: of the frames structure-from-motion sees (HD), and of the training images
 # (unset: 480 on the CPU, 1280 on CUDA).
 RECONSTRUCTION_FRAME_SIZE = int(os.environ.get("ATLAS_FRAME_SIZE", "1280"))
+RECONSTRUCTION_FRAME_COUNT = int(os.environ.get("ATLAS_FRAME_COUNT", "100"))
 RECONSTRUCTION_TRAIN_SIZE = int(os.environ["ATLAS_TRAIN_SIZE"]) if os.environ.get("ATLAS_TRAIN_SIZE") else None
 
 # The longest any job may run; every pipeline's own timeout is at most this.

@@ -55,6 +55,7 @@ def run_gaussian_splatting(item, job):
             local_source(capture, job), job.work_dir / "reconstruction", iterations=iterations,
             save_iterations=save_iterations, snapshot_outputs=snapshot_outputs or ("splat_cloud",),
             max_gaussians=settings.RECONSTRUCTION_MAX_GAUSSIANS, frame_size=settings.RECONSTRUCTION_FRAME_SIZE,
+            frame_count=settings.RECONSTRUCTION_FRAME_COUNT,
             train_size=settings.RECONSTRUCTION_TRAIN_SIZE, report=job.report,
         )
     except (ReconstructionError, MediaError) as exc:

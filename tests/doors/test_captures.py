@@ -832,7 +832,7 @@ def test_a_stored_name_with_line_breaks_or_quotes_still_downloads(api, auth, vid
 
 def test_capture_and_share_files_answer_every_range_form_exactly(api, auth, user):
     capture = Capture.objects.create(owner=user, name="Ranges", bytesize=SIZE, is_public=True)
-    item = Item.objects.create(owner=user, name="Ranges", pipeline="preview", capture=capture,
+    item = Item.objects.create(owner=user, name="Ranges", pipeline="preview", source=capture,
                                status=Item.Status.DONE)
     item_file = ItemFile(item=item, kind="ply", content_type="application/octet-stream", size=SIZE)
     item_file.file.save("splat.ply", ContentFile(DATA), save=True)

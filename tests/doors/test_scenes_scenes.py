@@ -413,7 +413,7 @@ def test_a_name_with_a_control_character_says_which_and_where(api, user):
 def trained_scene(owner, data, iteration=30):
     """A scene whose training saved `data` as its splat_cloud at `iteration`, made as the services store it."""
     capture = Capture.objects.create(owner=owner, name="Ranges", bytesize=len(data), uploaded_at=timezone.now())
-    item = Item.objects.create(owner=owner, name="Ranges", pipeline="test-scene-training", capture=capture,
+    item = Item.objects.create(owner=owner, name="Ranges", pipeline="test-scene-training", source=capture,
                                status=Item.Status.DONE, parameters={**FIELDS, "save_iterations": [iteration]})
     item_file = ItemFile(item=item, kind="splat_cloud", iteration=iteration, content_type="application/octet-stream",
                          size=len(data))
