@@ -85,6 +85,9 @@ def run_gaussian_splatting(item, job):
     outputs = [
         Output("ply", result.ply, content_type="application/octet-stream"),
         Output("splat", result.splat, content_type="application/octet-stream"),
+        Output("sog", result.sog, content_type="application/zip"),
+        *(Output(f"ksplat-{level}", path, content_type="application/octet-stream")
+          for level, path in result.ksplats.items()),
         Output("point_cloud", result.point_cloud, content_type="application/octet-stream"),
         Output("video", result.video, content_type="video/mp4"),
         Output("thumbnail", result.thumbnail, content_type="image/jpeg"),

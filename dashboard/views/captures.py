@@ -42,6 +42,10 @@ STAGES = {
 OUTPUTS = {
     "splat": "Gaussian splats, compressed (.splat)",
     "ply": "Gaussian splats (.ply)",
+    "sog": "Gaussian splats, Self-Organizing Gaussians (.zip of WebP images)",
+    "ksplat-0": "Gaussian splats for the web viewer, uncompressed (.ksplat)",
+    "ksplat-1": "Gaussian splats for the web viewer, compressed (.ksplat)",
+    "ksplat-2": "Gaussian splats for the web viewer, most compressed (.ksplat)",
     "point_cloud": "Point cloud (.ply)",
     "video": "Orbit video (.mp4)",
     "cameras": "Camera poses (.json)",
