@@ -138,7 +138,7 @@ def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapsho
         splat_io.write_point_cloud_ply(point_cloud, arrays.means, arrays.colors)
     report("export", 1, 5)
     sog, ksplats = out_dir / "splats-sogs.zip", {level: out_dir / f"splats-{level}.ksplat" for level in (0, 1, 2)}
-    write_sog(sog, arrays, device=device)
+    write_sog(sog, arrays)  # its sort on the CPU: about 40 s for 300,000 splats on 2 busy cores
     for level, path in ksplats.items():
         write_ksplat(path, arrays, compression_level=level)
     report("export", 2, 5)
