@@ -20,6 +20,10 @@ OCTET = "application/octet-stream"
     outputs=[
         OutputKind("splat", OCTET, "Gaussian splats, compressed (.splat)"),
         OutputKind("ply", OCTET, "Gaussian splats (.ply)"),
+        OutputKind("sog", "application/zip", "Gaussian splats, Self-Organizing Gaussians (.zip of WebP images)"),
+        OutputKind("ksplat-0", OCTET, "Gaussian splats for the web viewer, uncompressed (.ksplat)"),
+        OutputKind("ksplat-1", OCTET, "Gaussian splats for the web viewer, compressed (.ksplat)"),
+        OutputKind("ksplat-2", OCTET, "Gaussian splats for the web viewer, most compressed (.ksplat)"),
         OutputKind("point_cloud", OCTET, "Point cloud (.ply)", per_iteration=True),
         OutputKind("video", "video/mp4", "Orbit video (.mp4)", per_iteration=True),
         OutputKind("cameras", "application/json", "Camera poses (.json)"),
@@ -63,6 +67,8 @@ def run_gaussian_splatting(item, job):
     outputs = [
         Output("ply", result.ply, content_type=OCTET),
         Output("splat", result.splat, content_type=OCTET),
+        Output("sog", result.sog, content_type="application/zip"),
+        *(Output(f"ksplat-{level}", path, content_type=OCTET) for level, path in result.ksplats.items()),
         Output("point_cloud", result.point_cloud, content_type=OCTET),
         Output("video", result.video, content_type="video/mp4"),
         Output("thumbnail", result.thumbnail, content_type="image/jpeg"),

@@ -11,6 +11,10 @@ from core.errors import NotFound
 DOWNLOADS = [
     ("ply", "Gaussian splat", ".ply", "The full model, for splat viewers and editors."),
     ("splat", "Compressed splat", ".splat", "The same splats at 32 bytes each, for web viewers."),
+    ("sog", "SOGS splat", ".zip", "The splats as sorted WebP images (Self-Organizing Gaussians), for PlayCanvas."),
+    ("ksplat-0", "KSplat", ".ksplat", "The splats for three.js viewers (GaussianSplats3D), full precision."),
+    ("ksplat-1", "KSplat, compressed", ".ksplat", "The same at half precision."),
+    ("ksplat-2", "KSplat, most compressed", ".ksplat", "The same with 8-bit view-dependent colour."),
     ("glb", "Mesh", ".glb", "A textured mesh, for 3D software and AR viewers."),
     ("point_cloud", "Point cloud", ".ply", "The points structure-from-motion found."),
     ("video", "Orbit video", ".mp4", "A turn around the model."),

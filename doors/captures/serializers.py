@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 FORMATS = [choice for choice, _ in Capture.Format.choices]
 # The list's offset is given to the database, whose integers stop at 2**63 - 1; no account holds more captures.
 MAX_OFFSET = 2**31 - 1
-# Model profiles of /share/{sid}/metadata and the item file kind each one is served from.
-PROFILE_KINDS = {"ply": "ply", "sogs-sh0": "splat", "compressed": "splat"}
+# Model profiles of /share/{sid}/metadata and the item file kind each one is served from: the full .ply, the
+# SOGS zip (Self-Organizing Gaussians, six files), the dashboard viewer's .ksplat at each compression level,
+# and the 32-byte .splat ("compressed", an Atlas name).
+PROFILE_KINDS = {"ply": "ply", "sogs-sh0": "sog", "ksplat-v2-compress0": "ksplat-0",
+                 "ksplat-v2-compress1": "ksplat-1", "ksplat-v2-compress2": "ksplat-2", "compressed": "splat"}
 
 
 def same_eid(a, b):
@@ -149,7 +152,10 @@ class ProfilesField(serializers.ListField):
 
 
 class MetadataQuerySerializer(serializers.Serializer):
-    profiles = ProfilesField(required=False, help_text="ply (the full .ply) and/or sogs-sh0 (compressed).")
+    profiles = ProfilesField(required=False, help_text=(
+        "ply (the full .ply), sogs-sh0 (a .zip of the Self-Organizing Gaussians files: meta.json, means_l, "
+        "means_u, scales, quats and sh0 .webp), ksplat-v2-compress0/1/2 (.ksplat of the dashboard's splat viewer "
+        "at compression level 0, 1 or 2), compressed (the 32-byte .splat). One model each, in this order."))
     quality = StringField(required=False, allow_blank=True, max_length=32,
                           help_text="Accepted; Atlas keeps one quality per model.")
     lod = StringField(required=False, allow_blank=True, max_length=32,
@@ -268,6 +274,7 @@ def file_url(request, capture, kind):
 
 
 def share_url(request, capture):
+    """The capture's share page on the dashboard (its 3D viewer), while the capture is public."""
     return request.build_absolute_uri(f"/s/{capture.sid}") if capture.is_public else None
 
 
@@ -296,7 +303,7 @@ def capture_output(request, capture, time_zone=False):
         "error_reason_slug": "processing_failed" if failed else None,
         "preview_urls": previews,
         "preview_url": previews.get("thumbnail"),
-        "viewer_url": None,
+        "viewer_url": share_url(request, capture),
         "share_url": share_url(request, capture),
         "share_link": share_url(request, capture),
         "gif_url": previews.get("gif"),

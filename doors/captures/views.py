@@ -29,7 +29,8 @@ FILE_RESPONSES = {
     (404, "application/json"): s.CapturesErrorSerializer,
 }
 KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH,
-                        description="thumbnail, gif, or a model's kind (ply, splat, cameras, video ...).")
+                        description="thumbnail, gif, or a model's kind (ply, splat, sog, ksplat-0, ksplat-1, "
+                                    "ksplat-2, cameras, video ...).")
 
 
 class PublicCapturesView(CapturesView):
@@ -190,7 +191,9 @@ class ShareFileView(FileView, PublicCapturesView):
 class ShareMetadataView(CapturesView):
     """Camera poses and model URLs. Public captures: anyone; private ones: their owner, with a token.
 
-    `profiles`: ply (the full .ply) and/or sogs-sh0 (compressed). Models appear once reconstruction made them.
+    `profiles`: ply (the full .ply), sogs-sh0 (a .zip of the six Self-Organizing Gaussians files),
+    ksplat-v2-compress0/1/2 (.ksplat at that compression level); one model per profile, in the order asked,
+    once reconstruction made it. `viewer_url` of a public capture is its share page, where it is drawn.
     """
 
     permission_classes = [AllowAny]

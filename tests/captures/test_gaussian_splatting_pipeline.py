@@ -13,6 +13,8 @@ from plyfile import PlyData
 
 from captures import services
 from captures.models import Capture
+from captures.reconstruction.formats.ksplat import read_ksplat
+from captures.reconstruction.formats.sog import read_sog
 from captures.reconstruction.splat_io import read_splat
 from gallery.models import Item
 from gallery.tasks import run_item
@@ -60,6 +62,10 @@ def test_a_photo_capture_is_reconstructed_into_splats(settings):
     assert count == result["num_gaussians"] > 0
     splat = item.file("splat")
     assert splat.size == 32 * count and len(read_splat(splat.file.path).positions) == count
+    sog = item.file("sog")
+    assert sog.content_type == "application/zip" and len(read_sog(sog.file.path)) == count
+    for level in (0, 1, 2):
+        assert len(read_ksplat(item.file(f"ksplat-{level}").file.path)) == count
     cameras = json.loads(item.file("cameras").file.read())
     assert len(cameras) == result["registered"] and len(cameras[0]["matrix"]) == 16
     assert item.file("video").content_type == "video/mp4"

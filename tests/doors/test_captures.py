@@ -7,6 +7,7 @@ import re
 import zipfile
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
@@ -15,6 +16,9 @@ from PIL import Image
 
 from captures import services
 from captures.models import Capture, UploadPart
+from captures.reconstruction.formats.ksplat import write_ksplat
+from captures.reconstruction.formats.sog import write_sog
+from captures.reconstruction.splat_io import GaussianArrays, write_ply
 from gallery.models import Item, ItemFile
 from gallery.tasks import run_item
 from tests.conftest import bearer
@@ -584,6 +588,7 @@ def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, vi
     body = response.json()
     assert body["is_public"] is True and body["name"] == "Lab human"
     assert body["share_url"] == body["share_link"] == f"http://testserver/s/{capture.sid}"
+    assert body["viewer_url"] == f"http://testserver/s/{capture.sid}"  # the share page draws the model
     assert body["preview_url"] == f"http://testserver/share/{capture.sid}/files/thumbnail"
 
     response = api.get(f"/share/{capture.sid}/metadata?profiles=ply&quality=&lod=&use_cdn=true")
@@ -617,6 +622,51 @@ def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, vi
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "profiles", 0]
 
 
+def test_the_metadata_has_one_model_per_profile_in_the_order_asked(api, auth, tmp_path):
+    eid = create(api, auth).json()["eid"]
+    capture = Capture.objects.get(eid=eid)
+    api.put(f"/api/v1/captures/{eid}", {"is_public": True}, format="json", **auth)
+    # The model files as the reconstruction writes them, of a small real-looking model.
+    rng = np.random.default_rng(0)
+    model = GaussianArrays(means=rng.normal(size=(64, 3)), sh_dc=rng.normal(size=(64, 3)),
+                           sh_rest=rng.normal(0, 0.1, (64, 15, 3)), opacities=rng.normal(size=64),
+                           scales=rng.normal(-3, 0.5, (64, 3)), rotations=rng.normal(size=(64, 4)))
+    write_ply(tmp_path / "splats.ply", model)
+    write_sog(tmp_path / "splats-sogs.zip", model)
+    for level in (0, 1, 2):
+        write_ksplat(tmp_path / f"splats-{level}.ksplat", model, compression_level=level)
+    item = Item.objects.create(owner=capture.owner, name=capture.name, pipeline="gaussian-splatting",
+                               capture=capture, status=Item.Status.DONE)
+    files = {"ply": "splats.ply", "sog": "splats-sogs.zip", "ksplat-0": "splats-0.ksplat",
+             "ksplat-1": "splats-1.ksplat", "ksplat-2": "splats-2.ksplat"}
+    for kind, name in files.items():
+        content = (tmp_path / name).read_bytes()
+        item_file = ItemFile(item=item, kind=kind, content_type="application/octet-stream", size=len(content))
+        item_file.file.save(name, ContentFile(content), save=True)
+
+    profiles = ["ksplat-v2-compress1", "sogs-sh0", "ply", "ksplat-v2-compress0", "ksplat-v2-compress2"]
+    response = api.get(f"/share/{capture.sid}/metadata?" + "&".join(f"profiles={p}" for p in profiles))
+    assert response.status_code == 200
+    metadata = response.json()
+    assert metadata["profile_name"] == "ksplat-v2-compress1"
+    kinds = ["ksplat-1", "sog", "ply", "ksplat-0", "ksplat-2"]
+    urls = [f"http://testserver/share/{capture.sid}/files/{kind}" for kind in kinds]
+    assert metadata["models"] == [{"url": url, "size": (tmp_path / files[kind]).stat().st_size, "id": None,
+                                   "aabb": None, "resolution_range": None, "parent": None}
+                                  for kind, url in zip(kinds, urls, strict=True)]
+    assert metadata["model_urls"] == urls
+
+    response, sogs = download(api, urls[1])  # no token: the capture is public
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="Lab human-splats-sogs.zip"')
+    with zipfile.ZipFile(io.BytesIO(sogs)) as bundle:
+        assert sorted(bundle.namelist()) == ["means_l.webp", "means_u.webp", "meta.json", "quats.webp",
+                                             "scales.webp", "sh0.webp"]
+    assert download(api, urls[0])[1] == (tmp_path / "splats-1.ksplat").read_bytes()
+    one = api.get(f"/share/{capture.sid}/metadata?profiles=sogs-sh0,ksplat-v2-compress2").json()
+    assert one["model_urls"] == [urls[1], urls[4]]
+
+
 def test_a_private_capture_is_404_signed_out_and_for_others_but_readable_by_its_owner(api, auth, other_user):
     eid = create(api, auth).json()["eid"]
     capture = Capture.objects.get(eid=eid)
@@ -624,6 +674,7 @@ def test_a_private_capture_is_404_signed_out_and_for_others_but_readable_by_its_
     assert api.get(f"/share/{capture.sid}/metadata").status_code == 200
     response = api.put(f"/api/v1/captures/{eid}", {"is_public": False}, format="json", **auth)
     assert response.status_code == 200 and response.json()["share_url"] is None
+    assert response.json()["viewer_url"] is None
 
     for headers in ({}, bearer(other_user)):
         response = api.get(f"/share/{capture.sid}/metadata", **headers)

@@ -61,7 +61,9 @@ class Command(BaseCommand):
         finally:
             bars.close()
         summary = {
-            "ply": str(result.ply), "splat": str(result.splat), "point_cloud": str(result.point_cloud),
+            "ply": str(result.ply), "splat": str(result.splat), "sog": str(result.sog),
+            **{f"ksplat-{level}": str(path) for level, path in result.ksplats.items()},
+            "point_cloud": str(result.point_cloud),
             "video": str(result.video), "thumbnail": str(result.thumbnail), "cameras": str(result.cameras),
             "frames": result.frames, "registered": result.registered, "gaussians": result.num_gaussians,
             "cap_hit": result.cap_hit, "device": result.device,
