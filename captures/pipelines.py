@@ -22,7 +22,7 @@ def run_preview(item, job):
     job.report("probe", 0, 1)
     path = job.local_path(capture.source)
     try:
-        if capture.input_data_format == Capture.Format.BULK_IMAGES:
+        if capture.input_data_format in (Capture.Format.BULK_IMAGES, Capture.Format.COMMONFORMAT_IOS):
             images = extract_images(path, job.work_dir / "images")
             capture.media_info = {"kind": "images", "image_count": len(images)}
             source = job.work_dir / "images"
@@ -44,7 +44,8 @@ def run_preview(item, job):
 
 
 def _reconstruction_source(capture, job):
-    """A local path the reconstruction can read: the video, or a folder of the zip's images."""
+    """A local path the reconstruction can read: the video, a folder of the zip's images, or the zip of a
+    phone's capture (the reconstruction reads its poses)."""
     path = job.local_path(capture.source)
     if capture.input_data_format == Capture.Format.BULK_IMAGES:
         folder = job.work_dir / "photos"
@@ -96,6 +97,7 @@ def run_gaussian_splatting(item, job):
         "frames": result.frames, "registered": result.registered, "num_gaussians": result.num_gaussians,
         "max_gaussians": result.max_gaussians, "cap_hit": result.cap_hit, "device": result.device,
         "seconds": {stage: round(value, 1) for stage, value in result.seconds.items()},
+        "poses": result.poses.method, "poses_note": result.poses.note, "poses_check": result.poses.check,
     }}
     item.save(update_fields=["parameters"])
     return outputs
