@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 from media import MediaError
 from media.archive import IMAGE_SUFFIXES, extract_named_images
@@ -55,7 +55,7 @@ from media.archive import IMAGE_SUFFIXES, extract_named_images
 from . import sfm
 from .datasets import load_image_set
 from .errors import ReconstructionError
-from .frames import HD_LONG_SIDE, prepare_images
+from .frames import HD_LONG_SIDE, MIN_FRAMES, prepare_images
 from .input_format import path_parts, transforms_entry
 from .scene import Camera, Scene
 
@@ -223,10 +223,13 @@ def load_phone_capture(zip_path, work_dir, *, frame_size: int = HD_LONG_SIDE, tr
         frames = read_transforms(meta)
         photos, cameras, unposed = _match_frames(frames, entry.filename, extracted)
     except UnusablePoses as exc:
-        return _unposed(list(extracted.values()), f"The phone's camera poses were not used: {exc}; {NOT_USED}")
+        return _unposed(list(extracted.values()), f"The phone's camera poses were not used: {exc}, {NOT_USED}")
     if unposed:
         return _unposed(photos, f"{len(unposed)} of {len(photos)} frames have no camera pose in transforms.json "
                                 f"(e.g. {unposed[0]}), {NOT_USED}")
+    if len(cameras) < MIN_FRAMES:
+        raise ReconstructionError(f"The capture has only {len(cameras)} frames; at least {MIN_FRAMES} are needed to "
+                                  "reconstruct an object. Capture it again, moving all around it.")
     report("frames", 2, 2)
     check = check_poses(cameras, work_dir / "sample", frame_size=frame_size, num_threads=num_threads, report=report)
     if not check.consistent:
@@ -309,9 +312,12 @@ def _resolve(base: str, file_path: str, by_entry: dict) -> str | None:
 
 
 def _stored_size(path: Path) -> tuple[int, int]:
-    """The image's size upright (EXIF orientation applied), as the training images are loaded."""
+    """The image's size upright (EXIF orientation applied, as the training images are loaded), read from its
+    header without decoding it."""
     with Image.open(path) as image:
-        return ImageOps.exif_transpose(image).size
+        width, height = image.size
+        turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)  # a quarter turn either way
+    return (height, width) if turned else (width, height)
 
 
 @dataclass

@@ -8,7 +8,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import ExifTags, Image
 
+from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.input_format import detect_format
 from captures.reconstruction.phone_poses import (
     UnusablePoses,
@@ -246,3 +248,32 @@ def test_poses_that_belong_to_other_photos_fall_back_to_structure_from_motion_wi
     assert frames == 20 and len(scene.cameras) == len(images) >= 10
     assert all(camera.image_path.parent == tmp_path / "work" / "sfm" / "undistorted" / "images"
                for camera in scene.cameras)
+
+
+def test_too_few_posed_frames_are_refused_with_what_to_do(tmp_path):
+    (tmp_path / "three.zip").write_bytes(lego_phone_zip(count=3))
+
+    with pytest.raises(ReconstructionError) as refused:
+        load_phone_capture(tmp_path / "three.zip", tmp_path / "work")
+
+    assert str(refused.value) == ("The capture has only 3 frames; at least 8 are needed to reconstruct an object. "
+                                  "Capture it again, moving all around it.")
+
+
+def test_intrinsics_are_checked_against_the_upright_image(tmp_path):
+    # Stored 40x20 with EXIF orientation 6 (shown turned a quarter): upright it is 20x40, as training loads it,
+    # so intrinsics for the stored 40x20 pixels do not describe it.
+    image = Image.new("RGB", (40, 20), (200, 60, 60))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", exif=exif)
+    meta = {"fl_x": 30, "w": 40, "h": 20, "frames": [{"file_path": "images/1.jpg", "transform_matrix": IDENTITY}]}
+    (tmp_path / "turned.zip").write_bytes(zip_bytes({"transforms.json": json.dumps(meta),
+                                                     "images/1.jpg": jpeg.getvalue()}))
+
+    capture = load_phone_capture(tmp_path / "turned.zip", tmp_path / "work")
+
+    assert capture.scene is None and capture.poses.note == (
+        "The phone's camera poses were not used: the images are 20x40 but transforms.json describes 40x20 ones, so "
+        "the photos were placed by structure-from-motion instead.")
