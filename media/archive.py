@@ -38,14 +38,17 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
     `max_files` photos, more than `max_total_bytes` once extracted, or an entry that expands more than
     `max_ratio` times its compressed size (a zip bomb).
     """
-    return list(extract_named_images(zip_path, dest_dir, max_files=max_files, max_total_bytes=max_total_bytes,
-                                     max_ratio=max_ratio).values())
+    return [path for _, path in _extract(zip_path, dest_dir, max_files, max_total_bytes, max_ratio)]
 
 
 def extract_named_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
                          max_ratio: float = 200) -> dict[str, Path]:
     """extract_images, answering {entry name in the archive: extracted path} in the archive's natural order,
     so that a file inside the archive that names its photos (a transforms.json) can find them."""
+    return dict(_extract(zip_path, dest_dir, max_files, max_total_bytes, max_ratio))
+
+
+def _extract(zip_path, dest_dir, max_files: int, max_total_bytes: int, max_ratio: float) -> list[tuple[str, Path]]:
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
     _check_entry_count(zip_path, max_entries=4 * max_files + 1000)
     try:
@@ -70,7 +73,7 @@ def extract_named_images(zip_path, dest_dir, *, max_files: int = 5000, max_total
 
         dest_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        kept: dict[str, Path] = {}
+        kept: list[tuple[str, Path]] = []
         taken = {p.name.lower() for p in dest_dir.iterdir()}
         total = 0
         try:
@@ -86,7 +89,7 @@ def extract_named_images(zip_path, dest_dir, *, max_files: int = 5000, max_total
                     continue
                 photo = _verified(target, taken)
                 if photo is not None:
-                    kept[info.filename] = photo
+                    kept.append((info.filename, photo))
                     written.append(photo)
         except BaseException:
             # A refused archive leaves none of its files behind.
