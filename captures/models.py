@@ -58,6 +58,8 @@ class Capture(models.Model):
     class Format(models.TextChoices):
         VIDEO = "video"
         BULK_IMAGES = "bulk-images"
+        # A zip of frames with the phone's camera poses (transforms.json); see reconstruction/phone_poses.py.
+        COMMONFORMAT_IOS = "commonformat-ios"
 
     class State(models.TextChoices):
         # The names Teleport clients poll for (they wait for READY); the rules are in CaptureQuerySet.with_state.
@@ -72,7 +74,10 @@ class Capture(models.Model):
     sid = models.CharField("share id", max_length=32, default=new_share_id, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="captures")
     name = models.CharField(max_length=200)
-    input_data_format = models.CharField(max_length=16, choices=Format.choices, default=Format.VIDEO)
+    input_data_format = models.CharField(
+        max_length=16, choices=Format.choices, default=Format.VIDEO, blank=True,
+        help_text="Blank while a client that did not say waits for its parts: the worker that joins them tells "
+                  "a video from a zip by their bytes and records the format here.")
     bytesize = models.BigIntegerField(help_text="The size the client declared (multi-part) or the upload's size.")
     chunk_size = models.BigIntegerField(default=0)
     num_parts = models.PositiveIntegerField(default=1)

@@ -25,6 +25,7 @@ from media import MediaError, check_limits, probe
 
 from . import limits
 from .models import Capture, UploadPart
+from .reconstruction.input_format import detect_format
 
 PART_URL_SALT = "captures.upload-part"
 COPY_BUFFER = 4 * 1024 * 1024
@@ -282,7 +283,7 @@ def assemble(capture, report=None, *, poll_seconds=1.0):
     refreshed for ASSEMBLY_STALE_AFTER (its worker died) is taken over.
     """
     while True:
-        capture.refresh_from_db(fields=["source"])
+        capture.refresh_from_db(fields=["source", "input_data_format"])
         if capture.source:
             return capture.source
         now = timezone.now()
@@ -304,7 +305,6 @@ def _join_parts(capture, report):
     if len(parts) != capture.num_parts:
         raise Invalid(f"Only {len(parts)} of the {capture.num_parts} parts of this upload are stored. "
                       "Upload the capture again.")
-    suffix = ".zip" if capture.input_data_format == Capture.Format.BULK_IMAGES else ".mp4"
     with tempfile.TemporaryFile() as joined:
         for index, part in enumerate(parts, start=1):
             with part.file.open("rb") as handle:
@@ -312,9 +312,11 @@ def _join_parts(capture, report):
             Capture.objects.filter(pk=capture.pk).update(assembly_started_at=timezone.now())
             if report:
                 report(index, len(parts))
-        joined.seek(0)
+        # Only now do the bytes exist: they say what a capture of undeclared format is (see detect_format).
+        capture.input_data_format = detect_format(joined, capture.input_data_format)
+        suffix = ".mp4" if capture.input_data_format == Capture.Format.VIDEO else ".zip"
         capture.source.save(f"source{suffix}", File(joined), save=False)
-    capture.save(update_fields=["source"])
+    capture.save(update_fields=["source", "input_data_format"])
     for part in parts:
         part.delete()
 

@@ -66,8 +66,11 @@ class Input:
     formats: tuple[str, ...] = ()
 
     def accepts(self, source, format=None):
+        """Whether `source` (in `format`, when it is known yet) is something this input takes."""
         meta = source._meta
-        return f"{meta.app_label}.{meta.model_name}" == self.model and (not self.formats or format in self.formats)
+        known = format not in (None, "")
+        return f"{meta.app_label}.{meta.model_name}" == self.model and (
+            not self.formats or not known or format in self.formats)
 
 
 @dataclass(frozen=True)

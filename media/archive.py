@@ -40,6 +40,18 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
     `max_ratio` times its compressed size (a zip bomb), or a photo with more than `max_pixels` pixels
     (None: the configured limit, see media.images), found from its header before it is decoded.
     """
+    return [path for _, path in _extract(zip_path, dest_dir, max_files, max_total_bytes, max_ratio, max_pixels)]
+
+
+def extract_named_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
+                         max_ratio: float = 200, max_pixels: int | None = None) -> dict[str, Path]:
+    """extract_images, answering {entry name in the archive: extracted path} in the archive's natural order,
+    so that a file inside the archive that names its photos (a transforms.json) can find them."""
+    return dict(_extract(zip_path, dest_dir, max_files, max_total_bytes, max_ratio, max_pixels))
+
+
+def _extract(zip_path, dest_dir, max_files: int, max_total_bytes: int, max_ratio: float,
+             max_pixels: int | None) -> list[tuple[str, Path]]:
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
     _check_entry_count(zip_path, max_entries=4 * max_files + 1000)
     try:
@@ -64,7 +76,7 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
 
         dest_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        kept: list[Path] = []
+        kept: list[tuple[str, Path]] = []
         taken = {p.name.lower() for p in dest_dir.iterdir()}
         total = 0
         try:
@@ -80,7 +92,7 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
                     continue
                 photo = _verified(target, taken, info.filename, max_pixels)
                 if photo is not None:
-                    kept.append(photo)
+                    kept.append((info.filename, photo))
                     written.append(photo)
         except BaseException:
             # A refused archive leaves none of its files behind.

@@ -80,6 +80,7 @@ def run_gaussian_splatting(item, job):
         "frames": result.frames, "registered": result.registered, "num_gaussians": result.num_gaussians,
         "max_gaussians": result.max_gaussians, "cap_hit": result.cap_hit, "device": result.device,
         "seconds": {stage: round(value, 1) for stage, value in result.seconds.items()},
+        "poses": result.poses.method, "poses_note": result.poses.note, "poses_check": result.poses.check,
     }}
     item.save(update_fields=["parameters"])
     return outputs

@@ -23,7 +23,7 @@ def run_preview(item, job):
     job.report("probe", 0, 1)
     try:
         path = job.local_path(capture.source)
-        if capture.input_data_format == Capture.Format.BULK_IMAGES:
+        if capture.input_data_format in (Capture.Format.BULK_IMAGES, Capture.Format.COMMONFORMAT_IOS):
             source = job.work_dir / "images"
             images = extract_images(path, source, max_pixels=settings.IMAGE_MAX_PIXELS)
             capture.media_info = {"kind": "images", "image_count": len(images)}

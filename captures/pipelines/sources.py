@@ -20,15 +20,16 @@ def capture_of(item, job, *, doing):
     return capture
 
 
-def local_source(capture, job, folder_name="photos"):
-    """A local path a pipeline can read: the video, or a folder of the zip's images."""
+def local_source(capture, job):
+    """A local path the reconstruction can read: the video, a folder of the zip's images, or the zip of a
+    phone's capture (the reconstruction reads its poses)."""
     path = job.local_path(capture.source)
     if capture.input_data_format == Capture.Format.BULK_IMAGES:
-        folder = job.work_dir / folder_name
+        folder = job.work_dir / "photos"
         extract_images(path, folder, max_pixels=settings.IMAGE_MAX_PIXELS)
         return folder
     return path
 
 
 ASSEMBLE = ("assemble", "Joining the uploaded parts")
-CAPTURE_INPUTS = ("video", "bulk-images")
+CAPTURE_INPUTS = ("video", "bulk-images", "commonformat-ios")

@@ -1,9 +1,10 @@
 """From a video, a set of photos or a posed dataset to Gaussian splats and everything shown with them.
 
 Stages, reported as report(stage, done, total): "frames" (sharpest frames / prepared photos),
-"poses" (structure-from-motion; skipped for datasets that come with poses), "training" (3D Gaussian
-splatting, i of N iterations) and "export" (files: the .ply, .splat, SOGS zip and .ksplat at each
-compression level, point cloud, orbit video, thumbnail, cameras). Runs the same on the CPU and on CUDA; CUDA is
+"poses" (structure-from-motion; skipped for datasets that come with poses, and for a phone's capture
+whose poses agree with its photos: phone_poses.py), "training" (3D Gaussian splatting, i of N
+iterations) and "export" (files: the .ply, .splat, SOGS zip and .ksplat at each compression level, point cloud,
+orbit video, thumbnail, cameras). Runs the same on the CPU and on CUDA; CUDA is
 only touched once training starts, never at import.
 """
 
@@ -22,6 +23,7 @@ from .formats.ksplat import write_ksplat
 from .formats.sog import write_sog
 from .frames import HD_LONG_SIDE, extract_frames, prepare_images
 from .gaussians import orbit_cameras, render_image, train, write_video
+from .phone_poses import PoseSource, load_phone_capture
 from .sfm import run_sfm
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v"}
@@ -54,6 +56,7 @@ class Reconstruction:
     cap_hit: bool = False
     seconds: dict = field(default_factory=dict)  # stage -> seconds
     device: str = "cpu"
+    poses: PoseSource = field(default_factory=lambda: PoseSource("structure-from-motion"))
 
 
 def _nothing(stage, done, total):
@@ -61,27 +64,41 @@ def _nothing(stage, done, total):
 
 
 def load_source(source, work_dir, *, frame_count=100, frame_size=HD_LONG_SIDE, train_size=None, report=_nothing):
-    """Cameras and training images for `source`: a video, a folder or zip of photos, or a posed dataset
-    (NeRF-synthetic `transforms_train.json`, LLFF `poses_bounds.npy`). Returns (scene, images, frame count)."""
+    """Cameras and training images for `source`: a video, a folder of photos, a zip of a phone's capture
+    (commonformat-ios: photos, with the phone's camera poses when it has a transforms.json), or a posed
+    dataset (NeRF-synthetic `transforms_train.json`, LLFF `poses_bounds.npy`). Returns (scene, images,
+    frame count, PoseSource: where the poses came from and why)."""
     source, work_dir = Path(source), Path(work_dir)
     if source.is_dir() and (source / "transforms_train.json").exists():
         scene, images = load_nerf_synthetic(source, size=train_size, num_points=STARTING_POINTS)
-        return scene, images, len(images)
+        return scene, images, len(images), PoseSource("dataset")
     if source.is_dir() and (source / "poses_bounds.npy").exists():
         scene, images, _ = load_llff(source, size=train_size, num_points=STARTING_POINTS)
-        return scene, images, len(images)
+        return scene, images, len(images), PoseSource("dataset")
     frames_dir = work_dir / "frames"
+    poses = PoseSource("structure-from-motion")
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
         frames = extract_frames(source, frames_dir, target_count=frame_count, max_size=frame_size, report=report)
         kind = "video"
     else:
+        if source.is_file() and source.suffix.lower() == ".zip":
+            phone = load_phone_capture(source, work_dir / "phone", frame_size=frame_size, train_size=train_size,
+                                       report=report)
+            if phone.scene is not None:
+                return phone.scene, phone.images, len(phone.images), phone.poses
+            source, poses = phone.photos, phone.poses
         frames = prepare_images(source, frames_dir, max_size=frame_size, report=report)
         kind = "photos"
-    scene = run_sfm(frames_dir, work_dir / "sfm", kind=kind, report=report)
+    try:
+        scene = run_sfm(frames_dir, work_dir / "sfm", kind=kind, report=report)
+    except ReconstructionError as exc:
+        if not poses.note:
+            raise
+        raise ReconstructionError(f"{poses.note} {exc.message}") from exc
     images = load_image_set([camera.image_path for camera in scene.cameras], size=train_size)
     scene.cameras = [camera.scaled(image.shape[1], image.shape[0]) for camera, image in zip(scene.cameras, images,
                                                                                               strict=True)]
-    return scene, images, len(frames)
+    return scene, images, len(frames), poses
 
 
 def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapshot_outputs=("splat_cloud",),
@@ -101,8 +118,8 @@ def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapsho
     train_size = train_size or (TRAIN_SIZE_CUDA if device.type == "cuda" else TRAIN_SIZE_CPU)
     seconds, started = {}, time.monotonic()
 
-    scene, images, frame_total = load_source(source, work_dir, frame_count=frame_count, frame_size=frame_size,
-                                             train_size=train_size, report=report)
+    scene, images, frame_total, poses = load_source(source, work_dir, frame_count=frame_count,
+                                                    frame_size=frame_size, train_size=train_size, report=report)
     seconds["frames+poses"] = time.monotonic() - started
     if len(scene.cameras) < 3:
         raise ReconstructionError("Fewer than 3 views could be placed in 3D; there is nothing to reconstruct. "
@@ -151,7 +168,7 @@ def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapsho
         ply=ply, splat=splat, point_cloud=point_cloud, video=video, thumbnail=thumbnail, cameras=cameras, sog=sog,
         ksplats=ksplats, snapshots=snapshots, frames=frame_total, registered=len(scene.cameras),
         num_gaussians=result.num_gaussians, max_gaussians=max_gaussians, cap_hit=result.cap_hit, seconds=seconds,
-        device=str(device),
+        device=str(device), poses=poses,
     )
 
 

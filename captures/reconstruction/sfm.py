@@ -132,6 +132,90 @@ def run_sfm(image_dir, work_dir, *, kind: str = "video", sequential: bool | None
     return scene
 
 
+def match_pictures(image_dir, work_dir, *, max_image_size: int = DEFAULT_MAX_IMAGE_SIZE, num_threads: int = 2,
+                   seed: int = 0, report: Report | None = None) -> Path:
+    """SIFT features of every picture in `image_dir` and every pair matched and geometrically verified,
+    with the same settings as run_sfm (small pictures included), one camera per picture; no mapping.
+    Returns the COLMAP database (``work_dir/database.db``) that verified_matches and
+    triangulate_known_poses read. report("poses", done, total) follows the pictures' features."""
+    image_dir, work_dir = Path(image_dir), Path(work_dir)
+    names = [p.name for p in list_images(image_dir)]
+    if not names:
+        raise ReconstructionError("There are no pictures to match.")
+    small = max(_size(image_dir / names[0])) < SMALL_IMAGE_SIDE
+    progress = _Progress(report, len(names))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    database = work_dir / "database.db"
+    database.unlink(missing_ok=True)
+    pycolmap.set_random_seed(seed)
+    with _quiet_colmap():
+        _extract_features(database, image_dir, work_dir / "enlarged", names, "PINHOLE", False, max_image_size,
+                          small, num_threads, progress)
+        _match(database, False, small, num_threads, seed)
+    return database
+
+
+def verified_matches(database) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """Every pair of pictures with geometrically verified matches in `database`, as (name_a, name_b,
+    points_a, points_b): the matched features' pixel positions (N, 2), in COLMAP's convention (the
+    top-left pixel's centre is (0.5, 0.5)), as in this package's intrinsics."""
+    db = pycolmap.Database.open(Path(database))
+    try:
+        names = {image.image_id: image.name for image in db.read_all_images()}
+        keypoints = {}
+        pairs = []
+        for pair_id, geometry in zip(*db.read_two_view_geometries(), strict=True):
+            matches = np.asarray(geometry.inlier_matches).reshape(-1, 2)
+            if not len(matches):
+                continue
+            ids = pycolmap.pair_id_to_image_pair(pair_id)
+            for image_id in ids:
+                if image_id not in keypoints:
+                    keypoints[image_id] = np.asarray(db.read_keypoints(image_id))[:, :2].astype(np.float64)
+            a, b = ids
+            pairs.append((names[a], names[b], keypoints[a][matches[:, 0]], keypoints[b][matches[:, 1]]))
+    finally:
+        db.close()
+    return pairs
+
+
+def triangulate_known_poses(database, image_dir, cameras: list[Camera], work_dir, *,
+                            num_threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """3D points (N, 3) and their colours (N, 3, in [0, 1]) triangulated from the matches in `database`
+    (match_pictures of `image_dir`) with the cameras held where they are: COLMAP's point triangulator,
+    which keeps the points seen consistently and refines them, never the poses or intrinsics. Each
+    camera's name is its picture's file name; pictures without a camera are left out."""
+    db = pycolmap.Database.open(Path(database))
+    try:
+        by_name = {camera.name: camera for camera in cameras}
+        reconstruction = pycolmap.Reconstruction()
+        for image in db.read_all_images():
+            camera = by_name.get(image.name)
+            if camera is None:
+                continue
+            colmap_camera = db.read_camera(image.camera_id)
+            colmap_camera.model = pycolmap.CameraModelId.PINHOLE
+            colmap_camera.width, colmap_camera.height = camera.width, camera.height
+            colmap_camera.params = [camera.fx, camera.fy, camera.cx, camera.cy]
+            db.update_camera(colmap_camera)
+            reconstruction.add_camera_with_trivial_rig(colmap_camera)
+            placed = pycolmap.Image(name=image.name, camera_id=image.camera_id, image_id=image.image_id)
+            reconstruction.add_image_with_trivial_frame(placed, pycolmap.Rigid3d(camera.world_to_camera[:3]))
+    finally:
+        db.close()
+    out_dir = Path(work_dir) / "triangulated"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    options = pycolmap.IncrementalPipelineOptions()
+    options.num_threads = num_threads
+    with _quiet_colmap():
+        triangulated = pycolmap.triangulate_points(reconstruction, database, image_dir, out_dir, options=options)
+    points = triangulated.points3D.values()
+    xyz = np.array([p.xyz for p in points], dtype=np.float64).reshape(-1, 3)
+    rgb = np.array([p.color for p in points], dtype=np.float64).reshape(-1, 3) / 255.0
+    return xyz, rgb
+
+
 def scene_from_colmap(reconstruction: pycolmap.Reconstruction, image_dir) -> Scene:
     """A Scene from a COLMAP model with pinhole cameras (undistorted), cameras sorted by image name."""
     image_dir = Path(image_dir)

@@ -77,10 +77,15 @@ class NewCaptureSerializer(serializers.Serializer):
     created = StringField(required=False, max_length=64, help_text="Deprecated; kept as the client sent it.")
     num_frames = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
     input_data_format = serializers.ChoiceField(
-        choices=FORMATS, default=Capture.Format.VIDEO,
+        choices=FORMATS, required=False,
         error_messages={"invalid_choice": f'"{{input}}" is not a supported input_data_format. '
                                           f'Supported formats: {", ".join(FORMATS)}.'},
-        help_text="video: an mp4 file. bulk-images: a .zip of images, nested folders allowed.")
+        help_text="video: an mp4 file. bulk-images: a .zip of images, nested folders allowed. commonformat-ios "
+                  "(the seed's default): a .zip of frames with the phone's camera poses in a transforms.json, "
+                  "used in place of structure-from-motion when they agree with the frames; a video sent as "
+                  "commonformat-ios is taken as a video. Omitted: once the parts are joined, their bytes say "
+                  "which (a zip with a transforms.json is commonformat-ios, one without bulk-images, anything "
+                  "else a video).")
     guided_mode = StrictBooleanField(required=False, allow_null=True)
     ios_app_version = StringField(required=False, allow_null=True, max_length=64)
     training_parameters = TrainingParametersSerializer(required=False, allow_null=True)

@@ -71,7 +71,8 @@ class CaptureListView(CapturesView):
         to the upload_url and keep the ETag header it answers; then POST .../uploaded with every ETag.
         """
         data = dict(self.validated(s.NewCaptureSerializer))
-        name, bytesize, input_data_format = data.pop("name"), data.pop("bytesize"), data.pop("input_data_format")
+        name, bytesize = data.pop("name"), data.pop("bytesize")
+        input_data_format = data.pop("input_data_format", "")  # "": the bytes decide once they are joined
         capture = services.start_multipart(owner=request.user, name=name, bytesize=bytesize,
                                            input_data_format=input_data_format, client_metadata=data)
         return Response({"eid": str(capture.eid), "chunk_size": capture.chunk_size, "num_parts": capture.num_parts})

@@ -24,6 +24,7 @@ from gallery.tasks import run_item
 from tests.conftest import bearer
 from tests.data import shared
 from tests.downloads import DATA, SIZE, assert_range_downloads
+from tests.phone_captures import lego_phone_zip
 from tests.pictures import black_png
 
 # The preview job runs inline here (run_item), which needs real commits, as a worker has.
@@ -421,20 +422,50 @@ def test_files_larger_than_5_gb_are_planned_in_parts(api, auth, settings):
 
 
 def test_an_unsupported_input_data_format_is_a_422_naming_the_supported_ones(api, auth):
-    response = create(api, auth, input_data_format="commonformat-ios")
+    response = create(api, auth, input_data_format="lidar-scan")
     assert response.status_code == 422
     assert response.json() == {"detail": [{
         "loc": ["body", "input_data_format"],
-        "msg": '"commonformat-ios" is not a supported input_data_format. Supported formats: video, bulk-images.',
+        "msg": '"lidar-scan" is not a supported input_data_format. '
+               'Supported formats: video, bulk-images, commonformat-ios.',
         "type": "enum",
     }]}
     assert not Capture.objects.exists()
 
 
-def test_a_capture_defaults_to_video(api, auth):
-    response = create(api, auth)
-    assert response.status_code == 200
-    assert Capture.objects.get(eid=response.json()["eid"]).input_data_format == "video"
+def test_the_seeds_default_format_commonformat_ios_is_accepted(api, auth):
+    response = create(api, auth, input_data_format="commonformat-ios")
+    assert response.status_code == 200 and set(response.json()) == {"eid", "chunk_size", "num_parts"}
+    assert Capture.objects.get(eid=response.json()["eid"]).input_data_format == "commonformat-ios"
+
+
+def test_an_omitted_format_is_decided_by_the_bytes_once_the_parts_are_joined(api, auth, video, small_chunks):
+    capture = uploaded_capture(api, auth, video)  # no input_data_format, as a client relying on the seed's default
+    assert capture.input_data_format == ""  # undecided: the bytes are not there yet
+
+    services.assemble(capture)  # what the worker does first, for the preview or the reconstruction
+
+    capture.refresh_from_db()
+    assert capture.input_data_format == "video" and capture.source.name.endswith(".mp4")
+
+
+def test_an_undeclared_zip_is_a_phone_capture_with_a_transforms_json_and_photos_without(api, auth, small_chunks):
+    phone = processed(api, auth, lego_phone_zip(count=3))
+    assert phone.input_data_format == "commonformat-ios" and phone.source.name.endswith(".zip")
+    assert phone.media_info == {"kind": "images", "image_count": 3}
+    assert set(get_capture(api, auth, phone.eid)["preview_urls"]) == {"thumbnail", "gif"}
+
+    photos = processed(api, auth, photo_zip())
+    assert photos.input_data_format == "bulk-images" and photos.media_info == {"kind": "images", "image_count": 6}
+
+
+def test_a_declared_phone_capture_that_is_a_video_is_taken_as_a_video(api, auth, video, small_chunks):
+    capture = uploaded_capture(api, auth, video, input_data_format="commonformat-ios")
+
+    services.assemble(capture)
+
+    capture.refresh_from_db()
+    assert capture.input_data_format == "video" and capture.source.name.endswith(".mp4")
 
 
 def test_each_field_error_is_its_own_entry_with_its_location(api, auth):

@@ -32,8 +32,9 @@ class ProgressBars:
 
 
 class Command(BaseCommand):
-    help = ("Reconstructs INPUT (a video, a folder or zip of photos, or a NeRF-synthetic / LLFF dataset "
-            "folder) into Gaussian splats: .ply, .splat, point cloud, orbit video, thumbnail, cameras.")
+    help = ("Reconstructs INPUT (a video, a folder of photos, a zip of photos or of a phone's capture with its "
+            "transforms.json, or a NeRF-synthetic / LLFF dataset folder) into Gaussian splats: .ply, .splat, "
+            "point cloud, orbit video, thumbnail, cameras.")
 
     def add_arguments(self, parser):
         parser.add_argument("input", type=Path)
@@ -66,7 +67,7 @@ class Command(BaseCommand):
             "point_cloud": str(result.point_cloud),
             "video": str(result.video), "thumbnail": str(result.thumbnail), "cameras": str(result.cameras),
             "frames": result.frames, "registered": result.registered, "gaussians": result.num_gaussians,
-            "cap_hit": result.cap_hit, "device": result.device,
-            "seconds": {k: round(v, 1) for k, v in result.seconds.items()},
+            "cap_hit": result.cap_hit, "device": result.device, "poses": result.poses.method,
+            "poses_note": result.poses.note, "seconds": {k: round(v, 1) for k, v in result.seconds.items()},
         }
         self.stdout.write(json.dumps(summary, indent=2))
