@@ -1,5 +1,7 @@
 """Read-only queries about captures that reach across models (captures, their items, their items' files)."""
 
+from django.conf import settings
+from django.core import signing
 from django.db.models import F
 
 from core.errors import NotFound
@@ -68,6 +70,33 @@ def progress_of_item(item):
                 "currentSize": 0}
     progress = item.progress
     return {"overall": progress.overall, "current": progress.current, **progress.positions()}
+
+
+FILE_URL_SALT = "captures.file-url"
+
+
+def file_signature(capture, kind):
+    """A signature that lets anyone holding it download the capture's `kind` file for FILE_URL_LIFETIME, as an
+    S3 presigned URL does: clients (Teleport's scripts) fetch model URLs without an Authorization header."""
+    value = f"{capture.sid}:{kind}"
+    return signing.TimestampSigner(salt=FILE_URL_SALT).sign(value)[len(value) + 1:]  # "<time>:<signature>"
+
+
+def signed_capture(sid, kind, signature):
+    """The capture whose `kind` file `signature` (from file_signature) opens; NotFound when it is forged,
+    expired, or for another capture or file."""
+    try:
+        signing.TimestampSigner(salt=FILE_URL_SALT).unsign(f"{sid}:{kind}:{signature}",
+                                                           max_age=settings.FILE_URL_LIFETIME)
+    except signing.SignatureExpired:
+        raise NotFound("This download link has expired. Ask for the capture's metadata again for a new one.") \
+            from None
+    except signing.BadSignature:
+        raise NotFound("There is no public capture with this share id.") from None
+    capture = _by_sid(sid)
+    if capture is None:
+        raise NotFound("There is no public capture with this share id.")
+    return capture
 
 
 def _by_sid(sid):

@@ -140,6 +140,8 @@ else:
 # Gaussian splatting: the longest a reconstruction may run, its default length, and the cap on splats.
 RECONSTRUCTION_TIMEOUT = int(os.environ.get("ATLAS_RECONSTRUCTION_TIMEOUT", str(6 * 3600)))
 RECONSTRUCTION_DEFAULT_ITERATIONS = int(os.environ.get("ATLAS_RECONSTRUCTION_ITERATIONS", "3000"))
+# Seed 004's file URLs of a private capture work without a token until they expire, as presigned URLs do.
+FILE_URL_LIFETIME = timedelta(hours=int(os.environ.get("ATLAS_FILE_URL_HOURS", "6")))
 RECONSTRUCTION_METHOD = os.environ.get("ATLAS_RECONSTRUCTION_METHOD", "gaussian-splatting")
 RECONSTRUCTION_MAX_GAUSSIANS = int(os.environ.get("ATLAS_MAX_GAUSSIANS", "300000"))
 # Long sides in pixels: of the frames structure-from-motion sees (HD), and of the training images

@@ -7,9 +7,9 @@ The output serializers describe the bodies for the OpenAPI schema; the bodies th
 
 import json
 import logging
-import uuid
 from collections import Counter
 from datetime import UTC
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from captures import selectors
 from captures.models import Capture
+from core.ids import parse_uuid
 from core.names import validate_name
 from doors.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, StringField
 
@@ -35,10 +36,8 @@ PROFILE_KINDS = {"ply": "ply", "sogs-sh0": "sog", "ksplat-v2-compress0": "ksplat
 
 def same_eid(a, b):
     """Two spellings of one capture id (UUIDs compare whatever their case or braces)."""
-    try:
-        return uuid.UUID(str(a)) == uuid.UUID(str(b))
-    except ValueError:
-        return str(a) == str(b)
+    a_id, b_id = parse_uuid(a), parse_uuid(b)
+    return a_id == b_id if a_id and b_id else str(a) == str(b)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -270,11 +269,11 @@ def timestamp(value, time_zone=False):
 
 
 def file_url(request, capture, kind):
-    """Public captures' files are served at their share address (no token); private ones to their owner."""
-    if capture.is_public:
-        path = reverse("captures-share-file", kwargs={"sid": capture.sid, "kind": kind})
-    else:
-        path = reverse("captures-file", kwargs={"eid": str(capture.eid), "kind": kind})
+    """A URL that downloads the file by itself, as seed 004's clients fetch it (no Authorization header): the
+    share address of a public capture, and for a private one the same address signed for a few hours."""
+    path = reverse("captures-share-file", kwargs={"sid": capture.sid, "kind": kind})
+    if not capture.is_public:
+        path += "?" + urlencode({"signature": selectors.file_signature(capture, kind)})
     return request.build_absolute_uri(path)
 
 

@@ -180,10 +180,13 @@ class CaptureFileView(FileView):
 @extend_schema(tags=TAGS, summary="Download a public capture's file", auth=[], parameters=[KIND],
                responses=FILE_RESPONSES)
 class ShareFileView(FileView, PublicCapturesView):
-    """The newest file of `kind` of a public capture, for anyone; 404 when the capture is private."""
+    """The newest file of `kind` of a public capture, for anyone. A private capture's file needs the `signature`
+    its owner's metadata handed out (valid ATLAS_FILE_URL_HOURS); without one it is a 404."""
 
     def get(self, request, sid, kind):
-        return self.send(request, selectors.public_capture(sid), kind)
+        signature = request.query_params.get("signature")
+        capture = selectors.signed_capture(sid, kind, signature) if signature else selectors.public_capture(sid)
+        return self.send(request, capture, kind)
 
 
 @extend_schema(tags=TAGS, summary="Get metadata", parameters=[s.MetadataQuerySerializer],

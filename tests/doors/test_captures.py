@@ -5,6 +5,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import numpy as np
@@ -105,7 +106,8 @@ def get_capture(api, auth, eid):
 
 
 def download(api, url, **headers):
-    response = api.get(urlparse(url).path, **headers)
+    parts = urlparse(url)
+    response = api.get(parts.path + (f"?{parts.query}" if parts.query else ""), **headers)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return response, body
 
@@ -198,10 +200,12 @@ def test_the_seed_workflow_uploads_a_real_video_in_parts_and_previews_it(api, us
     thumbnail_url, gif_url = body["preview_urls"]["thumbnail"], body["preview_urls"]["gif"]
     assert set(body["preview_urls"]) == {"thumbnail", "gif"}
     assert body["preview_url"] == thumbnail_url and body["gif_url"] == gif_url
-    assert thumbnail_url == f"http://testserver/api/v1/captures/{eid}/files/thumbnail"
+    # A private capture's file URLs are signed: they work by themselves, with no token.
+    capture = Capture.objects.get(eid=eid)
+    assert thumbnail_url.startswith(f"http://testserver/share/{capture.sid}/files/thumbnail?signature=")
     assert body["share_url"] is None and body["viewer_url"] is None and body["video_url"] is None
 
-    response, jpeg = download(api, thumbnail_url, **auth)
+    response, jpeg = download(api, thumbnail_url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(jpeg)).format == "JPEG"
     response, gif = download(api, gif_url, **auth)
@@ -667,7 +671,7 @@ def test_the_metadata_has_one_model_per_profile_in_the_order_asked(api, auth, tm
     for level in (0, 1, 2):
         write_ksplat(tmp_path / f"splats-{level}.ksplat", model, compression_level=level)
     item = Item.objects.create(owner=capture.owner, name=capture.name, pipeline="gaussian-splatting",
-                               capture=capture, status=Item.Status.DONE)
+                               source=capture, status=Item.Status.DONE)
     files = {"ply": "splats.ply", "sog": "splats-sogs.zip", "ksplat-0": "splats-0.ksplat",
              "ksplat-1": "splats-1.ksplat", "ksplat-2": "splats-2.ksplat"}
     for kind, name in files.items():
@@ -921,3 +925,34 @@ def test_capture_and_share_files_answer_every_range_form_exactly(api, auth, user
     assert_range_downloads(lambda header: api.get(f"/api/v1/captures/{capture.eid}/files/ply",
                                                   HTTP_RANGE=header, **auth))
     assert_range_downloads(lambda header: api.get(f"/share/{capture.sid}/files/ply", HTTP_RANGE=header))
+
+
+def test_a_private_captures_model_urls_are_signed_and_work_without_a_token(api, auth, other_user, settings):
+    """Teleport's scripts download metadata.models[...].url with no Authorization header."""
+    capture = Capture.objects.get(eid=create(api, auth).json()["eid"])
+    item = Item.objects.create(owner=capture.owner, name=capture.name, pipeline="gaussian-splatting",
+                               source=capture, status=Item.Status.DONE)
+    item_file = ItemFile(item=item, kind="ply", content_type="application/octet-stream", size=9)
+    item_file.file.save("splats.ply", ContentFile(b"ply bytes"), save=True)
+
+    metadata = api.get(f"/share/{capture.sid}/metadata?profiles=ply", **auth).json()
+    [url] = metadata["model_urls"]
+    assert url.startswith(f"http://testserver/share/{capture.sid}/files/ply?signature=")
+    response, content = download(api, url)  # no token at all
+    assert response.status_code == 200 and content == b"ply bytes"
+
+    signature = url.partition("signature=")[2]
+    refused = {
+        "forged": f"/share/{capture.sid}/files/ply?signature={signature[:-2]}xx",
+        "another file": f"/share/{capture.sid}/files/thumbnail?signature={signature}",
+        "unsigned": f"/share/{capture.sid}/files/ply",
+    }
+    for why, path in refused.items():
+        response = api.get(path)
+        assert response.status_code == 404, why
+        assert response.json() == {"detail": "There is no public capture with this share id."}, why
+    settings.FILE_URL_LIFETIME = timedelta(seconds=-1)
+    response = api.get(url.removeprefix("http://testserver"))
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "This download link has expired. Ask for the capture's metadata again for a new one."}

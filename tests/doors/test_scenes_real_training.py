@@ -22,7 +22,6 @@ def content(response):
 
 
 def test_a_phone_video_trains_into_every_requested_output(api, settings, tmp_path):
-    settings.RECONSTRUCTION_FRAME_COUNT = 40
     settings.RECONSTRUCTION_TRAIN_SIZE = 96
     auth = bearer(UserFactory(), door="scenes")
     video = shared("videos/chair_orbit_136x240.mp4").read_bytes()
