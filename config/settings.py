@@ -8,7 +8,6 @@ Scale-out is configuration only: DATABASE_URL, REDIS_URL, AWS_STORAGE_BUCKET_NAM
 import ipaddress
 import os
 import secrets
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -174,9 +173,10 @@ else:
 # A worker process found dead on its own machine is known at once (gallery.services.worker_is_gone).
 ITEM_HEARTBEAT_SECONDS = 10
 ITEM_STALE_AFTER_SECONDS = 60
-# Each job works in a folder of its own under this one (one per machine); folders of jobs whose worker is gone
-# are removed when the machine next starts a job or recovers items.
-ITEM_WORK_ROOT = Path(os.environ.get("ATLAS_WORK_DIR") or Path(tempfile.gettempdir()) / "atlas-work")
+# Each job works in a folder of its own under this one (one per machine and installation: under var/, so two
+# installations on one machine never take each other's folders for abandoned ones); folders of jobs whose
+# worker is gone are removed when the machine next starts a job or recovers items.
+ITEM_WORK_ROOT = Path(os.environ.get("ATLAS_WORK_DIR") or VAR_DIR / "work")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
