@@ -112,10 +112,7 @@ def run_sfm(image_dir, work_dir, *, kind: str = "video", sequential: bool | None
     small = max(_size(image_dir / names[0])) < SMALL_IMAGE_SIDE
     progress = _Progress(report, len(names))
 
-    work_dir.mkdir(parents=True, exist_ok=True)
-    database = work_dir / "database.db"
-    database.unlink(missing_ok=True)
-    pycolmap.set_random_seed(seed)
+    database = _fresh_database(work_dir, seed)
     with _quiet_colmap():
         _extract_features(database, image_dir, work_dir / "enlarged", names, camera_model, single_camera,
                           max_image_size, small, num_threads, progress)
@@ -132,6 +129,15 @@ def run_sfm(image_dir, work_dir, *, kind: str = "video", sequential: bool | None
     return scene
 
 
+def _fresh_database(work_dir: Path, seed: int) -> Path:
+    """An empty COLMAP database in `work_dir`, with COLMAP's random seed set for a repeatable run."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    database = work_dir / "database.db"
+    database.unlink(missing_ok=True)
+    pycolmap.set_random_seed(seed)
+    return database
+
+
 def match_pictures(image_dir, work_dir, *, max_image_size: int = DEFAULT_MAX_IMAGE_SIZE, num_threads: int = 2,
                    seed: int = 0, report: Report | None = None) -> Path:
     """SIFT features of every picture in `image_dir` and every pair matched and geometrically verified,
@@ -144,10 +150,7 @@ def match_pictures(image_dir, work_dir, *, max_image_size: int = DEFAULT_MAX_IMA
         raise ReconstructionError("There are no pictures to match.")
     small = max(_size(image_dir / names[0])) < SMALL_IMAGE_SIDE
     progress = _Progress(report, len(names))
-    work_dir.mkdir(parents=True, exist_ok=True)
-    database = work_dir / "database.db"
-    database.unlink(missing_ok=True)
-    pycolmap.set_random_seed(seed)
+    database = _fresh_database(work_dir, seed)
     with _quiet_colmap():
         _extract_features(database, image_dir, work_dir / "enlarged", names, "PINHOLE", False, max_image_size,
                           small, num_threads, progress)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from captures.reconstruction.formats.ksplat import read_ksplat, splat_dtype, write_ksplat
@@ -24,13 +23,7 @@ KSPLAT_CHECK = Path(__file__).with_name("ksplat_check.mjs")
 VIEWER_PACKAGE = ROOT / "node_modules" / "@mkkellogg" / "gaussian-splats-3d"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These sizes gain nothing from threads, and on a busy machine OpenMP's waiting threads slow them a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def torus(n=1500, sh_degree=3, seed=0):

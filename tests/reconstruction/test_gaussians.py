@@ -29,13 +29,7 @@ from captures.reconstruction.scene import Camera, Scene
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These sizes gain nothing from threads, and on a busy machine OpenMP's waiting threads slow them a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def front_camera(width=8, height=8, focal=10.0):

@@ -22,13 +22,7 @@ from tests.data import SHARED_DATA, needs
 DONUT = SHARED_DATA / "models" / "donut_3dgs_fused.ply"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These sizes gain nothing from threads, and on a busy machine OpenMP's waiting threads slow them a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def random_arrays(n=50, sh_degree=3, seed=0):
