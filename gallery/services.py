@@ -108,9 +108,15 @@ def worker_is_gone(worker):
 
 # --- work folders -----------------------------------------------------------------------------
 
+def work_root():
+    """This machine's folder of job work folders: ITEM_WORK_ROOT/<host>, so that machines sharing the root never
+    take each other's running jobs for abandoned ones."""
+    return Path(settings.ITEM_WORK_ROOT) / socket.gethostname()
+
+
 def work_folder_prefix(item):
-    """A job's work folder is named "<item id>.<pid>.<random>" under ITEM_WORK_ROOT, so this machine can tell
-    the folder of a live job from one a killed worker left."""
+    """A job's work folder is named "<item id>.<pid>.<random>" under work_root(), so this machine can tell the
+    folder of a live job from one a killed worker left."""
     return f"{item.pk}.{os.getpid()}."
 
 
@@ -118,7 +124,7 @@ def clean_work_folders():
     """Removes this machine's work folders whose job is over: the item is gone or not processing, or it is
     processing in another process than the one that made the folder (requeued after its worker died).
     Returns the folders removed."""
-    root = Path(settings.ITEM_WORK_ROOT)
+    root = work_root()
     if not root.is_dir():
         return []
     folders = {}

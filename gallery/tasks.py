@@ -86,7 +86,7 @@ def run_item(item_id):
     pipeline = pipelines.get(item.pipeline)
     log.info("Running %s for item %s", item.pipeline, item.pk)
     services.clean_work_folders()
-    root = Path(settings.ITEM_WORK_ROOT)
+    root = services.work_root()
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=services.work_folder_prefix(item), dir=root) as work, \
             Progress(item) as progress:

@@ -150,8 +150,8 @@ def _start_in_child_and_wait_for_stage(item, stage):
 
 
 def _work_folders(item):
-    """The job's work folders (gallery.tasks.run_item names them after the item, under ITEM_WORK_ROOT)."""
-    return list(Path(settings.ITEM_WORK_ROOT).glob(f"{item.pk}.*"))
+    """The job's work folders (gallery.tasks.run_item names them after the item, under this machine's root)."""
+    return list(services.work_root().glob(f"{item.pk}.*"))
 
 
 def test_a_worker_killed_mid_job_is_recovered_and_the_job_runs_again(settings):
@@ -194,7 +194,8 @@ def test_an_item_past_its_pipeline_timeout_fails_instead_of_running_again():
 
 
 def test_work_folders_of_finished_or_dead_jobs_are_removed_and_a_live_jobs_kept():
-    root = Path(settings.ITEM_WORK_ROOT)
+    root = services.work_root()
+    assert root.parent == Path(settings.ITEM_WORK_ROOT) and root.name == socket.gethostname()
     live, finished, requeued = new_item(), new_item(), new_item()
     services.claim(live.pk)
     services.claim(requeued.pk)
