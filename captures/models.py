@@ -111,10 +111,6 @@ class Capture(models.Model):
         return self.uploaded_at is not None
 
     @property
-    def latest_item(self):
-        return self.items.order_by("-created_at").first()
-
-    @property
     def status_item(self):
         """The item the capture's state follows: one that failed (its reason is the capture's), else one
         being processed, else the newest (the reconstruction, queued after the preview)."""

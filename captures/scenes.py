@@ -23,8 +23,8 @@ NAME_MAX_LENGTH = 200
 
 def training_modes():
     """{training_mode: pipeline} of the reconstruction pipelines registered here that take a capture."""
-    return {alias: pipeline for pipeline in pipelines.in_category("reconstruction") for alias in pipeline.aliases
-            if any(accepted.model == "captures.capture" for accepted in pipeline.inputs)}
+    return {alias: pipeline for pipeline in pipelines.in_category("reconstruction", made_from="captures.capture")
+            for alias in pipeline.aliases}
 
 
 def training_pipeline(training_mode):

@@ -172,5 +172,5 @@ def latest_file(capture, kind):
 
 def reconstruction_methods():
     """[(pipeline, label)] of the reconstruction pipelines registered on this server that take a capture."""
-    return [(pipeline.name, pipeline.label) for pipeline in pipelines.in_category("reconstruction")
-            if any(accepted.model == "captures.capture" for accepted in pipeline.inputs)]
+    return [(pipeline.name, pipeline.label)
+            for pipeline in pipelines.in_category("reconstruction", made_from="captures.capture")]

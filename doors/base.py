@@ -220,3 +220,17 @@ class CapturesView(DoorView):
         if isinstance(exc, exceptions.MethodNotAllowed):
             return 405, "Method Not Allowed"  # word for word what FastAPI answers
         return super().status_and_message(exc)
+
+
+class OAuth2View(DoorView):
+    """The token endpoint added to seed 004 (RFC 6749): `{"error", "error_description"}`. The RFC names no code for
+    an unknown endpoint or a refused throttle; `invalid_request` ("otherwise malformed") and
+    `temporarily_unavailable` are the nearest it has."""
+
+    door = "oauth2"
+
+    def error_code(self, exc):
+        return "temporarily_unavailable" if isinstance(exc, exceptions.Throttled) else "invalid_request"
+
+    def error_body(self, status_code, message, exc=None):
+        return {"error": self.error_code(exc), "error_description": message}

@@ -16,17 +16,7 @@ from django.urls import path, re_path
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 
-from .base import AtlasView, CapturesView, DoorView, FaceIdView, ScenesView
-
-
-class OAuth2View(DoorView):
-    """RFC 6749 §5.2's error body. The RFC names no code for an unknown endpoint; `invalid_request`
-    ("otherwise malformed") is the nearest it has."""
-
-    door = "oauth2"
-
-    def error_body(self, status_code, message, exc=None):
-        return {"error": "invalid_request", "error_description": message}
+from .base import AtlasView, CapturesView, DoorView, FaceIdView, OAuth2View, ScenesView
 
 
 class UnroutedView(DoorView):

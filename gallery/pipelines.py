@@ -227,9 +227,11 @@ def registered():
     return dict(_registry)
 
 
-def in_category(category):
-    """The registered pipelines of `category`, in registration order."""
-    return [pipeline for pipeline in _registry.values() if pipeline.category == category]
+def in_category(category, *, made_from=None):
+    """The registered pipelines of `category`, in registration order; with `made_from` ("app_label.model"), only
+    those that take that kind of object."""
+    return [pipeline for pipeline in _registry.values() if pipeline.category == category
+            and (made_from is None or any(accepted.model == made_from for accepted in pipeline.inputs))]
 
 
 def by_alias(alias, category=None):

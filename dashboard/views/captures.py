@@ -114,7 +114,7 @@ def capture_status(capture, files=None):
     """The detail page's live part, as status.json answers it and the page first draws it. `files`: the
     capture's latest_files when the caller has them already."""
     status = selectors.status_of(capture)
-    label, badge = state_words(capture.state)
+    label, badge = state_words(status["state"])
     files = selectors.latest_files(capture) if files is None else files
     status.update({
         "eid": str(capture.eid),

@@ -9,7 +9,6 @@ stops working when the key is revoked. Errors come in RFC 6749 §5.2's shape: `{
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.tokens import access_token
 from core.errors import Unauthenticated
-from doors.base import DoorView
+from doors.base import OAuth2View
 from doors.throttles import API_KEY_THROTTLES, SIGN_IN
 
 from . import serializers as s
@@ -96,7 +95,7 @@ def client_credentials(request, parameters):
         "grant_type": "client_credentials", "client_id": "00000000-0000-0000-0000-000000000000",
         "client_secret": "6E686506B4B2516CDFBC6E686506B4B2", "scope": "openid profile email"})],
 )
-class TokenView(DoorView):
+class TokenView(OAuth2View):
     """Exchanges an API key pair (client_id = key, client_secret = secret) for an access token that lasts an
     hour and works as `Authorization: Bearer` at every door. An addition to seed 004 (RFC 6749 §4.4).
 
@@ -104,7 +103,6 @@ class TokenView(DoorView):
     Throttled per client id and per client address, like every other sign-in.
     """
 
-    door = "oauth2"
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [FormParser, JSONParser]
@@ -137,14 +135,8 @@ class TokenView(DoorView):
             return exc.status, exc.description
         return super().status_and_message(exc)
 
-    def error_body(self, status_code, message, exc=None):
-        if isinstance(exc, OAuth2Error):
-            error = exc.error
-        elif isinstance(exc, exceptions.Throttled):
-            error = "temporarily_unavailable"
-        else:
-            error = "invalid_request"
-        return {"error": error, "error_description": message}
+    def error_code(self, exc):
+        return exc.error if isinstance(exc, OAuth2Error) else super().error_code(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
