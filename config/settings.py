@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "roles",
     "captures",
     "gallery",
+    "faces",
     "dashboard",
 ]
 
@@ -283,6 +284,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "scenes: scenes", "description": "Seed 001: scenes trained from videos, and their outputs."},
         {"name": "scenes: basics", "description": "Seed 001: the server's health and routes."},
         {"name": "faceid: auth", "description": "Seed 002: API keys and API tokens (X-API-Token)."},
+        {"name": "faceid: projects", "description": "Seed 002: projects, the sets of people recognised together."},
+        {"name": "faceid: users", "description": "Seed 002: the people enrolled in a project (project users)."},
+        {"name": "faceid: faces", "description": "Seed 002: a person's enrolled faces (base64 photos)."},
+        {"name": "faceid: recognition", "description": "Seed 002: check-in and search: who is in this photo."},
         {"name": "studio: account", "description": "Seed 003: accounts, profiles and avatar photos."},
         {"name": "studio: user details", "description": "Seed 003: the body and face that avatars are made from."},
         {"name": "captures", "description": "Seed 004: captures, multi-part uploads and share links."},
@@ -306,6 +311,15 @@ AVATAR_MAX_SIDE = 2048  # the stored avatar's long side; larger photos are decod
 # Every picture people upload (avatars, photos, the photos in a zip) is refused above this many pixels,
 # read from its header before it is decoded; media.images also makes it Pillow's own limit (core/apps.py).
 IMAGE_MAX_PIXELS = int(os.environ.get("ATLAS_IMAGE_MAX_PIXELS", "50000000"))
+
+# --- Face ID ----------------------------------------------------------------------------------
+# "hog" (dlib's HOG detector: fast on a CPU) or "cnn" (dlib's CNN detector: finds turned and small faces, slower).
+FACE_DETECTOR = os.environ.get("ATLAS_FACE_DETECTOR", "hog")
+FACE_MAX_PER_PERSON = 20
+FACE_MAX_SUBJECTS = int(os.environ.get("ATLAS_FACE_MAX_PEOPLE", "1000000"))
+FACE_INDEXES_KEPT = 16  # projects whose search matrix each process keeps in memory
+# Face ID sends photos as base64 inside JSON: an 8 MB photo is an 11 MB body.
+FACE_BODY_MAX_BYTES = 12 * 1024 * 1024
 
 # --- Storage and static files ---------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
@@ -364,7 +378,8 @@ if env_bool("HTTPS"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Timestamps in answers (e.g. Face ID's "2020-01-01T12:00:00.000000000+09:00") are written in this zone.
+TIME_ZONE = os.environ.get("ATLAS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

@@ -54,10 +54,14 @@ class DoorView(APIView):
         except ValueError:
             raise exceptions.ParseError("The Content-Length header must be the body's size in bytes.") from None
         is_upload = request.content_type.startswith("multipart/")
-        if not is_upload and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        if not is_upload and length > self.body_max_bytes():
+            limit_mb = self.body_max_bytes() // (1024 * 1024)
             raise exceptions.ParseError(f"The request body is larger than {limit_mb} MB.")
         super().initial(request, *args, **kwargs)
+
+    def body_max_bytes(self):
+        """The largest body (other than a multipart upload) this view reads."""
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def validated(self, serializer_class, data=None, **kwargs):
         serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)

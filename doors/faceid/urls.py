@@ -1,21 +1,18 @@
 from django.urls import path
 
-from doors.base import FaceIdView
-from doors.not_found import not_built
+from . import projects, views
 
-from . import views
+PROJECT = "api/v1/projects/<str:project_id>"
+USER = f"{PROJECT}/users/<str:user_id>"
 
 urlpatterns = [
     path("api/v1/auth/key", views.ApiKeyView.as_view(), name="faceid-key"),
     path("api/v1/auth/token", views.ApiTokenView.as_view(), name="faceid-token"),
-    # Projects, their users and faces, check-in and search: 404 saying so until they are built.
-    *not_built(FaceIdView, "002", {
-        "api/v1/projects": ["GET"],
-        "api/v1/projects/<str:project_id>/users": ["POST"],
-        "api/v1/projects/<str:project_id>/users/<str:user_id>": ["PATCH", "DELETE"],
-        "api/v1/projects/<str:project_id>/users/<str:user_id>/faces": ["GET", "POST", "DELETE"],
-        "api/v1/projects/<str:project_id>/users/<str:user_id>/faces/<str:face_id>": ["GET", "PATCH", "DELETE"],
-        "api/v1/projects/<str:project_id>/check-in": ["POST"],
-        "api/v1/projects/<str:project_id>/_search": ["POST"],
-    }),
+    path("api/v1/projects", projects.ProjectsView.as_view(), name="faceid-projects"),
+    path(f"{PROJECT}/users", projects.SubjectsView.as_view(), name="faceid-users"),
+    path(USER, projects.SubjectView.as_view(), name="faceid-user"),
+    path(f"{USER}/faces", projects.FacesView.as_view(), name="faceid-faces"),
+    path(f"{USER}/faces/<str:face_id>", projects.FaceView.as_view(), name="faceid-face"),
+    path(f"{PROJECT}/check-in", projects.CheckInView.as_view(), name="faceid-check-in"),
+    path(f"{PROJECT}/_search", projects.SearchView.as_view(), name="faceid-search"),
 ]

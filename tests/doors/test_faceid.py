@@ -1,360 +1,385 @@
-"""Seed 002, the Face ID door's /api/v1/auth: an API key and secret, exchanged for an expiring X-API-Token.
+"""Seed 002, the Face ID door's projects: people, their faces from real photos, check-in and search.
 
+The seed's flow is walked end to end (key → token → project → user → faces → check-in → search → deletes),
+then every error code the seed lists, then another account's token on every route (403, nothing changed).
 Errors come in the Face ID shape {"code": <HTTP code>, "message": "..."}.
 """
 
+import base64
+import io
 import re
-import uuid
-from datetime import datetime, timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
+from PIL import Image, ImageFilter
 
-from accounts import services
-from accounts.models import ApiKey, Session
-from roles.models import Role
-from tests.conftest import bearer
+from faces import index
+from faces.models import Face, FaceProject, Recognition, SearchMatrix, Subject
+from tests.data import needs, shared
+from tests.doors.test_faceid_auth import api_token, assert_error
 from tests.factories import UserFactory
 
-KEY = "/api/v1/auth/key"
-TOKEN = "/api/v1/auth/token"
-ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
+PROJECTS = "/api/v1/projects"
+SEED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}[+-]\d{2}:\d{2}$")
 
-pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, code):
-    assert response.status_code == code, response.content
-    body = response.json()
-    assert set(body) == {"code", "message"}
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
+pytestmark = [pytest.mark.django_db, needs("faces")]
 
 
-def api_token(token):
-    return {"HTTP_X_API_TOKEN": token}
+def photo(name):
+    return base64.b64encode(shared(f"faces/{name}").read_bytes()).decode("ascii")
 
 
-def issue_key(api, username, password):
-    return api.post(KEY, {"username": username, "password": password}, format="json")
+def blurred(name, radius=8):
+    image = Image.open(shared(f"faces/{name}")).convert("RGB")
+    buffer = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(radius)).save(buffer, "JPEG", quality=90)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def assert_token_body(body):
-    assert set(body) == {"code", "expire", "token"}
-    assert body["code"] == 200
-    assert ISO_WITH_OFFSET.match(body["expire"]), body["expire"]
-    expire = datetime.fromisoformat(body["expire"])
-    expected = timezone.now() + django_settings.API_TOKEN_LIFETIME
-    assert abs(expire - expected) < timedelta(minutes=1)
-    assert body["token"].count(".") == 2
-    return body["token"]
+def users(project_id):
+    return f"{PROJECTS}/{project_id}/users"
+
+
+def faces(project_id, user_id):
+    return f"{PROJECTS}/{project_id}/users/{user_id}/faces"
+
+
+def sign_in(api, username, password):
+    """The seed's own way in: an API key for the account, exchanged for an API token."""
+    key = api.post("/api/v1/auth/key", {"username": username, "password": password}, format="json").json()
+    response = api.post("/api/v1/auth/token", key, format="json")
+    assert response.status_code == 201
+    return api_token(response.json()["token"])
 
 
 @pytest.fixture
-def key_and_secret(api, user, password):
-    body = issue_key(api, user.email, password).json()
-    return body["key"], body["secret"]
+def headers(api, user, password):
+    return sign_in(api, user.email, password)
 
 
 @pytest.fixture
-def token(api, key_and_secret):
-    key, secret = key_and_secret
-    return api.post(TOKEN, {"key": key, "secret": secret}, format="json").json()["token"]
-
-
-# --- the seed's flow, end to end -------------------------------------------------------------
-
-def test_seed_auth_flow(api, user, password):
-    response = issue_key(api, user.email, password)
+def project(api, headers):
+    response = api.post(PROJECTS, {"name": "Front desk"}, format="json", **headers)
     assert response.status_code == 201
+    return response.json()["id"]
+
+
+def enrol(api, headers, project_id, *photos, status="APPROVED", name=None, save_image=False):
+    response = api.post(users(project_id), {"status": status, "properties": {"name": name or "-".join(photos)}},
+                        format="json", **headers)
+    assert response.status_code == 201, response.content
+    user_id = response.json()["id"]
+    for name in photos:
+        response = api.post(faces(project_id, user_id), {"image": photo(name), "save_image": save_image},
+                            format="json", **headers)
+        assert response.status_code == 201, response.content
+    return user_id
+
+
+# --- the seed's flow, end to end -----------------------------------------------------------------
+
+def test_seed_flow_end_to_end(api, user, password, settings):
+    settings.TIME_ZONE = "Asia/Seoul"
+    headers = sign_in(api, user.email, password)
+
+    response = api.post(PROJECTS, {"name": "Front desk"}, format="json", **headers)
+    assert response.status_code == 201
+    project_id = response.json()["id"]
+    assert SEED_TIME.match(response.json()["created_at"]) and response.json()["created_at"].endswith("+09:00")
+
+    response = api.get(PROJECTS, **headers)
+    assert response.status_code == 200
+    [listed] = response.json()
+    assert listed["id"] == project_id and listed["name"] == "Front desk"
+    assert listed["users"] == 0 and listed["faces"] == 0 and 0 < listed["threshold"] < 100
+
+    body = {"group_id": 1, "registrant": "USER", "status": "UNAPPROVED", "properties": {"name": "Barack Obama"}}
+    response = api.post(users(project_id), body, format="json", **headers)
+    assert response.status_code == 201
+    assert set(response.json()) == {"id", "created_at"}
+    obama = response.json()["id"]
+    assert SEED_TIME.match(response.json()["created_at"])
+    subject = Subject.objects.get(pk=obama)
+    assert (subject.group_id, subject.registrant, subject.status, subject.properties) == (
+        1, "USER", "UNAPPROVED", {"name": "Barack Obama"})
+
+    response = api.patch(f"{users(project_id)}/{obama}", {"registrant": "ADMIN", "status": "APPROVED"},
+                         format="json", **headers)
+    assert response.status_code == 200
+    assert set(response.json()) == {"id", "updated_at"} and response.json()["id"] == obama
+    assert SEED_TIME.match(response.json()["updated_at"])
+
+    response = api.post(faces(project_id, obama), {"save_image": True, "image": photo("train_obama_obama.jpg")},
+                        format="json", **headers)
+    assert response.status_code == 201, response.content
+    assert set(response.json()) == {"id", "created_at"}
+    first_face = response.json()["id"]
+    response = api.post(faces(project_id, obama), {"save_image": False, "image": photo("train_obama_obama2.jpg")},
+                        format="json", **headers)
+    assert response.status_code == 201
+    second_face = response.json()["id"]
+    biden = enrol(api, headers, project_id, "train_biden_biden.jpg", name="Joe Biden")
+
+    response = api.get(faces(project_id, obama), **headers)
+    assert response.status_code == 200
+    listed = response.json()
+    assert [face["id"] for face in listed] == [first_face, second_face]
+    assert [face["has_image"] for face in listed] == [True, False]
+    box = listed[0]["box"]
+    assert box["right"] > box["left"] and box["bottom"] > box["top"]
+
+    response = api.get(f"{faces(project_id, obama)}/{first_face}", **headers)
+    assert response.status_code == 200
+    assert set(response.json()) == {"id", "image", "created_at"}
+    assert base64.b64decode(response.json()["image"]) == shared("faces/train_obama_obama.jpg").read_bytes()
+    assert api.get(f"{faces(project_id, obama)}/{second_face}", **headers).json()["image"] is None
+
+    response = api.post(f"{PROJECTS}/{project_id}/check-in",
+                        {"condition": {}, "option": 3, "image": photo("unittest_obama3.jpg")}, format="json", **headers)
+    assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"key", "secret"}
-    assert str(uuid.UUID(body["key"])) == body["key"]
-    assert body["secret"]
+    assert body["user_id"] == obama and body["status"] == "APPROVED"
+    assert body["similarity"] >= listed_threshold(api, headers)
+    assert SEED_TIME.match(body["checkin_at"]) and body["checkin_at"].endswith("+09:00")
+    assert [c["user_id"] for c in body["candidates"]] == [obama, biden]  # only two people enrolled
+    assert body["candidates"][0]["similarity"] == body["similarity"] > body["candidates"][1]["similarity"]
 
-    response = api.post(TOKEN, {"key": body["key"], "secret": body["secret"]}, format="json")
-    assert response.status_code == 201
-    first = assert_token_body(response.json())
-    session = Session.objects.get(user=user)
-    assert (session.kind, session.door) == (Session.Kind.API_KEY, "faceid")
-    assert str(session.api_key.key) == body["key"]
-    assert api.get("/atlas/me", **api_token(first)).status_code == 200
-
-    response = api.patch(TOKEN, **api_token(first))
+    response = api.post(f"{PROJECTS}/{project_id}/_search", {"image": photo("train_biden_biden2.jpg")},
+                        format="json", **headers)
     assert response.status_code == 200
-    renewed = assert_token_body(response.json())
-    assert api.get("/atlas/me", **api_token(renewed)).status_code == 200
+    body = response.json()
+    assert set(body) == {"user_id", "matched", "similarity", "searched_at"}
+    assert body["user_id"] == biden and body["matched"] is True and SEED_TIME.match(body["searched_at"])
 
-    response = api.delete(TOKEN, **api_token(renewed))
+    # A stranger: search says who is closest and that it is no match; check-in says nobody matches.
+    response = api.post(f"{PROJECTS}/{project_id}/_search", {"image": photo("fer_multi.jpg")}, format="json",
+                        **headers)
+    assert response.status_code == 200 and response.json()["matched"] is False
+    response = api.post(f"{PROJECTS}/{project_id}/check-in", {"image": photo("fer_multi.jpg")}, format="json",
+                        **headers)
+    assert_error(response, 404)
+    assert "similar" in response.json()["message"]
+    assert list(Recognition.objects.values_list("kind", "outcome")) == [
+        ("check-in", "no-match"), ("search", "no-match"), ("search", "matched"), ("check-in", "matched")]
+
+    response = api.patch(f"{faces(project_id, obama)}/{first_face}", {"save_image": False}, format="json", **headers)
+    assert response.status_code == 200 and set(response.json()) == {"id", "updated_at"}
+    assert api.get(f"{faces(project_id, obama)}/{first_face}", **headers).json()["image"] is None
+
+    response = api.delete(f"{faces(project_id, obama)}/{second_face}", **headers)
     assert response.status_code == 200
-    assert response.json() == {"code": 200}
-    session.refresh_from_db()
-    assert session.ended_at is not None
-    # Ending the session refuses every token it issued.
-    assert_error(api.patch(TOKEN, **api_token(renewed)), 401)
-    assert_error(api.patch(TOKEN, **api_token(first)), 401)
-    assert_error(api.delete(TOKEN, **api_token(first)), 401)
+    assert response.json()["id"] == second_face and SEED_TIME.match(response.json()["deleted_at"])
+    response = api.delete(faces(project_id, obama), **headers)
+    assert response.status_code == 200
+    assert response.json()["user_id"] == obama and SEED_TIME.match(response.json()["deleted_at"])
+    assert not Face.objects.filter(subject_id=obama).exists()
+    # With obama's faces gone, his photo no longer checks in as him.
+    response = api.post(f"{PROJECTS}/{project_id}/check-in", {"image": photo("unittest_obama3.jpg")},
+                        format="json", **headers)
+    assert_error(response, 404)
+
+    response = api.delete(f"{users(project_id)}/{biden}", **headers)
+    assert response.status_code == 200 and response.json()["id"] == biden
+    assert not Subject.objects.filter(pk=biden).exists()
+    assert Recognition.objects.filter(kind="search", outcome="matched", subject=None).exists()  # the log stays
+    response = api.post(f"{PROJECTS}/{project_id}/_search", {"image": photo("train_biden_biden2.jpg")},
+                        format="json", **headers)
+    assert_error(response, 404)
+    assert "Nobody is enrolled" in response.json()["message"]
 
 
-def test_secret_is_stored_only_as_a_hash(api, user, password):
-    body = issue_key(api, user.email, password).json()
-    api_key = ApiKey.objects.get(key=body["key"])
-    assert api_key.user == user
-    assert api_key.secret_hash != body["secret"]
-    assert body["secret"] not in api_key.secret_hash
-    assert api_key.check_secret(body["secret"])
-    assert not api_key.check_secret(body["secret"] + "0")
+def listed_threshold(api, headers):
+    return api.get(PROJECTS, **headers).json()[0]["threshold"]
 
 
-def test_each_key_request_issues_a_new_key(api, user, password):
-    first = issue_key(api, user.email, password).json()
-    second = issue_key(api, user.email, password).json()
-    assert first["key"] != second["key"] and first["secret"] != second["secret"]
-    assert ApiKey.objects.filter(user=user).count() == 2
+# --- recognising -----------------------------------------------------------------------------------
+
+def test_check_in_finds_the_largest_face_or_refuses_several_when_asked(api, headers, project):
+    obama = enrol(api, headers, project, "train_obama_obama.jpg")
+    enrol(api, headers, project, "train_biden_biden.jpg")
+    check_in = f"{PROJECTS}/{project}/check-in"
+    response = api.post(check_in, {"image": photo("two_people.jpg")}, format="json", **headers)
+    assert response.status_code == 200
+    assert response.json()["user_id"] in (obama, obama + 1)
+    response = api.post(check_in, {"image": photo("two_people.jpg"), "condition": {"single_face": True}},
+                        format="json", **headers)
+    assert_error(response, 409)
+    assert "2 faces" in response.json()["message"]
+    assert Recognition.objects.filter(outcome="refused").count() == 1
 
 
-# --- POST /api/v1/auth/key -----------------------------------------------------------------
-
-def test_key_accepts_a_username(api):
-    person = services.register_with_username(username="kim", password="Face-Id-Pass-7!")
-    response = issue_key(api, "kim", "Face-Id-Pass-7!")
-    assert response.status_code == 201
-    assert ApiKey.objects.get(key=response.json()["key"]).user == person
-
-
-def test_key_accepts_a_username_that_contains_an_at_sign(api):
-    person = services.register_with_username(username="kim@lab", password="Face-Id-Pass-7!")
-    response = issue_key(api, "kim@lab", "Face-Id-Pass-7!")
-    assert response.status_code == 201
-    assert ApiKey.objects.get(key=response.json()["key"]).user == person
-
-
-def test_key_accepts_the_email_in_any_case(api, user, password):
-    assert issue_key(api, user.email.upper(), password).status_code == 201
+def test_condition_restricts_the_candidates(api, headers, project):
+    obama = enrol(api, headers, project, "train_obama_obama.jpg", status="UNAPPROVED")
+    check_in = f"{PROJECTS}/{project}/check-in"
+    response = api.post(check_in, {"image": photo("unittest_obama3.jpg"), "condition": {"status": "APPROVED"}},
+                        format="json", **headers)
+    assert_error(response, 404)
+    assert "condition" in response.json()["message"]
+    response = api.post(check_in, {"image": photo("unittest_obama3.jpg"),
+                                   "condition": {"status": ["APPROVED", "UNAPPROVED"]}}, format="json", **headers)
+    assert response.status_code == 200 and response.json()["user_id"] == obama
+    response = api.post(check_in, {"image": photo("unittest_obama3.jpg"), "condition": {"min_similarity": 99.9}},
+                        format="json", **headers)
+    assert_error(response, 404)
 
 
-@pytest.mark.parametrize("login, secret", [("owner", "Wrong-Pass-1!"), ("nobody@example.com", "Any-Pass-1!"),
-                                           ("nobody", "Any-Pass-1!")])
-def test_key_wrong_credentials_is_401(api, user, password, login, secret):
-    assert_error(issue_key(api, user.email if login == "owner" else login, secret), 401)
-    assert not ApiKey.objects.exists()
+def test_search_sees_every_enrol_and_delete_at_once(api, headers, project):
+    """The matrix kept in memory and the one stored for other processes follow every change."""
+    search = f"{PROJECTS}/{project}/_search"
+    obama = enrol(api, headers, project, "train_obama_obama.jpg")
+    assert api.post(search, {"image": photo("unittest_obama3.jpg")}, format="json", **headers).json()["matched"]
+    stored = SearchMatrix.objects.get(project_id=project)
+    assert stored.faces_version == FaceProject.objects.get(pk=project).faces_version
+    # Another process deleted the face: this one's kept matrix is older than the version it reads.
+    Face.objects.filter(subject_id=obama).delete()
+    FaceProject.objects.get(pk=project).faces_changed()
+    assert_error(api.post(search, {"image": photo("unittest_obama3.jpg")}, format="json", **headers), 404)
+    # A process that starts fresh loads the stored matrix rather than every face row.
+    biden = enrol(api, headers, project, "train_biden_biden.jpg")
+    assert found(api, headers, search, "train_biden_biden2.jpg") == biden
+    index.forget(project)
+    assert found(api, headers, search, "train_biden_biden2.jpg") == biden
 
 
-def test_key_for_a_role_that_may_not_issue_keys_is_403(api, user, password):
-    user.role = Role.objects.get(name="GUEST")
-    user.save()
-    assert_error(issue_key(api, user.email, password), 403)
-    assert not ApiKey.objects.exists()
+def found(api, headers, search, name):
+    return api.post(search, {"image": photo(name)}, format="json", **headers).json()["user_id"]
 
 
-def test_key_for_an_unconfirmed_email_account_is_403(api, password):
-    person = UserFactory(email_verified=False)
-    assert_error(issue_key(api, person.email, password), 403)
-    assert not ApiKey.objects.exists()
+def test_saved_recognition_photos_are_kept_when_the_project_asks(api, headers):
+    project = api.post(PROJECTS, {"name": "Lobby", "save_images": True}, format="json", **headers).json()["id"]
+    enrol(api, headers, project, "train_obama_obama.jpg")
+    api.post(f"{PROJECTS}/{project}/check-in", {"image": photo("unittest_obama3.jpg")}, format="json", **headers)
+    recognition = Recognition.objects.get()
+    assert recognition.image.read() == shared("faces/unittest_obama3.jpg").read_bytes()
+
+
+# --- every error code the seed lists -----------------------------------------------------------------
+
+def test_without_a_token_every_route_is_401(api):
+    for method, path in routes(1, 1, 1):
+        response = getattr(api, method)(path, {}, format="json")
+        assert_error(response, 401)
+        assert "X-API-Token" in response.json()["message"]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("fer_no_face.jpg", "No face"),
+])
+def test_a_photo_without_a_face_is_409(api, headers, project, name, message):
+    user_id = enrol(api, headers, project)
+    response = api.post(faces(project, user_id), {"image": photo(name)}, format="json", **headers)
+    assert_error(response, 409)
+    assert message in response.json()["message"]
+
+
+def test_a_blurred_face_is_409(api, headers, project):
+    user_id = enrol(api, headers, project)
+    response = api.post(faces(project, user_id), {"image": blurred("train_obama_obama.jpg")}, format="json",
+                        **headers)
+    assert_error(response, 409)
+    assert "blur" in response.json()["message"]
+
+
+@pytest.mark.parametrize("image, words", [
+    ("not base64 at all!", "base64"),
+    (base64.b64encode(b"just some text, not a picture").decode(), "not a JPEG"),
+    ("", "empty"),
+    (12, "base64 string"),
+])
+def test_unreadable_images_are_400(api, headers, project, image, words):
+    user_id = enrol(api, headers, project)
+    for path in (faces(project, user_id), f"{PROJECTS}/{project}/check-in", f"{PROJECTS}/{project}/_search"):
+        response = api.post(path, {"image": image}, format="json", **headers)
+        assert_error(response, 400)
+        assert words in response.json()["message"], response.json()
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"condition": {"colour": "red"}}, "unknown key(s) colour; the valid keys are group_id, status, single_face"),
+    ({"condition": {"group_id": "one"}}, "group_id must be an integer"),
+    ({"condition": "APPROVED"}, "condition must be a JSON object"),
+    ({"condition": {"min_similarity": 140}}, "min_similarity"),
+    ({"option": 0}, "option must be an integer from 1 to 10"),
+    ({"option": "3"}, "option must be an integer"),
+])
+def test_bad_conditions_and_options_are_400(api, headers, project, body, words):
+    response = api.post(f"{PROJECTS}/{project}/check-in", {"image": photo("unittest_obama3.jpg"), **body},
+                        format="json", **headers)
+    assert_error(response, 400)
+    assert words in response.json()["message"]
 
 
 @pytest.mark.parametrize("body", [
-    {},
-    {"username": "kim"},
-    {"password": "Face-Id-Pass-7!"},
-    {"username": "", "password": "Face-Id-Pass-7!"},
-    {"username": 7, "password": "Face-Id-Pass-7!"},
-    {"username": "kim", "password": 12345678},
-    {"username": ["kim"], "password": "Face-Id-Pass-7!"},
-    {"username": "kim", "password": None},
+    {"group_id": "1"}, {"properties": []}, {"status": 3}, {"registrant": "x" * 151},
 ])
-def test_key_invalid_input_is_400(api, body):
-    assert_error(api.post(KEY, body, format="json"), 400)
+def test_bad_user_fields_are_400(api, headers, project, body):
+    assert_error(api.post(users(project), body, format="json", **headers), 400)
 
 
-@pytest.mark.parametrize("body", [[], ["kim", "Face-Id-Pass-7!"], "kim"])
-def test_key_body_that_is_not_an_object_is_400(api, body):
-    assert_error(api.post(KEY, body, format="json"), 400)
+def test_unknown_users_and_faces_are_404(api, headers, project):
+    user_id = enrol(api, headers, project)
+    for method, path in [("patch", f"{users(project)}/999999"), ("delete", f"{users(project)}/999999"),
+                         ("get", faces(project, 999999)), ("delete", faces(project, 999999)),
+                         ("get", f"{faces(project, user_id)}/999999"), ("patch", f"{faces(project, user_id)}/999999"),
+                         ("delete", f"{faces(project, user_id)}/999999")]:
+        assert_error(getattr(api, method)(path, {}, format="json", **headers), 404)
 
 
-def test_key_is_throttled_per_login(api, user, password, settings):
-    settings.THROTTLE_RATES = {"address": "3/min", "ip": "100/min"}
-    for _ in range(3):
-        assert_error(issue_key(api, user.email, "Wrong-Pass-1!"), 401)
-    response = issue_key(api, user.email, password)
-    assert_error(response, 429)
-    assert int(response["Retry-After"]) > 0
-    assert not ApiKey.objects.exists()
+def test_ids_that_are_not_numbers_are_400(api, headers, project):
+    response = api.patch(f"{users(project)}/abc", {}, format="json", **headers)
+    assert_error(response, 400)
+    assert "user_id must be an integer" in response.json()["message"]
 
 
-# --- POST /api/v1/auth/token ---------------------------------------------------------------
-
-def test_token_with_an_unknown_key_is_401(api, key_and_secret):
-    _, secret = key_and_secret
-    assert_error(api.post(TOKEN, {"key": str(uuid.uuid4()), "secret": secret}, format="json"), 401)
-    assert not Session.objects.exists()
-
-
-def test_token_with_a_wrong_secret_is_401(api, key_and_secret):
-    key, secret = key_and_secret
-    assert_error(api.post(TOKEN, {"key": key, "secret": secret + "0"}, format="json"), 401)
-    assert not Session.objects.exists()
+def test_a_photo_larger_than_the_limit_is_400(api, headers, project, settings):
+    settings.FACE_BODY_MAX_BYTES = 1024 * 1024
+    user_id = enrol(api, headers, project)
+    response = api.post(faces(project, user_id), {"image": "A" * (2 * 1024 * 1024)}, format="json", **headers)
+    assert_error(response, 400)
+    assert "larger than 1 MB" in response.json()["message"]
 
 
-def test_token_with_a_revoked_key_is_401(api, key_and_secret):
-    key, secret = key_and_secret
-    ApiKey.objects.filter(key=key).update(revoked_at=timezone.now())
-    assert_error(api.post(TOKEN, {"key": key, "secret": secret}, format="json"), 401)
+# --- one account never sees or touches another's project ------------------------------------------------
+
+def routes(project_id, user_id, face_id):
+    user = f"{users(project_id)}/{user_id}"
+    return [
+        ("post", users(project_id)), ("patch", user), ("delete", user),
+        ("get", f"{user}/faces"), ("post", f"{user}/faces"), ("delete", f"{user}/faces"),
+        ("get", f"{user}/faces/{face_id}"), ("patch", f"{user}/faces/{face_id}"),
+        ("delete", f"{user}/faces/{face_id}"),
+        ("post", f"{PROJECTS}/{project_id}/check-in"), ("post", f"{PROJECTS}/{project_id}/_search"),
+    ]
 
 
-def test_token_of_a_deactivated_account_is_401(api, user, key_and_secret):
-    key, secret = key_and_secret
-    user.is_active = False
-    user.save()
-    assert_error(api.post(TOKEN, {"key": key, "secret": secret}, format="json"), 401)
+def test_another_accounts_token_gets_403_on_every_route_and_changes_nothing(api, headers, project, password):
+    user_id = enrol(api, headers, project, "train_obama_obama.jpg", save_image=True)
+    face_id = Face.objects.get().pk
+    before = snapshot()
+    stranger = UserFactory()
+    other = sign_in(api, stranger.email, password)
+    assert api.get(PROJECTS, **other).json() == []
+    body = {"image": photo("train_obama_obama2.jpg"), "save_image": False, "status": "X", "properties": {}}
+    for method, path in routes(project, user_id, face_id):
+        response = getattr(api, method)(path, body, format="json", **other)
+        assert_error(response, 403)
+    # An unknown project id answers the same: no answer tells whether another account's project exists.
+    assert api.post(users(999999), {}, format="json", **other).json()["message"].startswith("You have no project")
+    assert snapshot() == before
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"key": "not-a-uuid", "secret": "ABC"},
-    {"secret": "ABC"},
-    {"key": "00000000-0000-0000-0000-000000000000"},
-    {"key": "00000000-0000-0000-0000-000000000000", "secret": 1234},
-    {"key": 12, "secret": "ABC"},
-])
-def test_token_invalid_input_is_400(api, body):
-    assert_error(api.post(TOKEN, body, format="json"), 400)
+def test_members_of_the_projects_group_may_use_it(api, headers, project, password):
+    from roles.models import Group, Membership
 
-
-def test_token_body_that_is_not_an_object_is_400(api):
-    assert_error(api.post(TOKEN, ["00000000-0000-0000-0000-000000000000", "ABC"], format="json"), 400)
-
-
-def test_token_exchange_ignores_a_stale_token_sent_along(api, key_and_secret):
-    key, secret = key_and_secret
-    response = api.post(TOKEN, {"key": key, "secret": secret}, format="json", **api_token("stale.token.value"))
+    member = UserFactory()
+    group = Group.objects.create(name="Reception")
+    Membership.objects.create(user=member, group=group)
+    FaceProject.objects.filter(pk=project).update(group=group)
+    response = api.post(users(project), {"status": "APPROVED"}, format="json",
+                        **sign_in(api, member.email, password))
     assert response.status_code == 201
-    assert_token_body(response.json())
 
 
-# --- PATCH and DELETE /api/v1/auth/token ----------------------------------------------------
-
-@pytest.mark.parametrize("method", ["patch", "delete"])
-def test_without_a_token_is_401(api, method):
-    response = getattr(api, method)(TOKEN)
-    assert_error(response, 401)
-    assert "X-API-Token" in response.json()["message"]
-
-
-@pytest.mark.parametrize("method", ["patch", "delete"])
-def test_with_an_invalid_token_is_401(api, method):
-    assert_error(getattr(api, method)(TOKEN, **api_token("not.a.token")), 401)
-
-
-@pytest.mark.parametrize("method", ["patch", "delete"])
-def test_with_an_expired_session_is_401(api, user, token, method):
-    Session.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert_error(getattr(api, method)(TOKEN, **api_token(token)), 401)
-
-
-def test_renew_extends_the_session(api, user, token):
-    session = Session.objects.get(user=user)
-    Session.objects.filter(pk=session.pk).update(expires_at=timezone.now() + timedelta(minutes=5))
-    response = api.patch(TOKEN, **api_token(token))
-    assert response.status_code == 200
-    assert_token_body(response.json())
-    session.refresh_from_db()
-    assert session.expires_at > timezone.now() + django_settings.API_TOKEN_LIFETIME - timedelta(minutes=1)
-
-
-def test_delete_ends_only_its_own_session(api, user, key_and_secret):
-    key, secret = key_and_secret
-    one = api.post(TOKEN, {"key": key, "secret": secret}, format="json").json()["token"]
-    two = api.post(TOKEN, {"key": key, "secret": secret}, format="json").json()["token"]
-    assert api.delete(TOKEN, **api_token(one)).status_code == 200
-    assert_error(api.patch(TOKEN, **api_token(one)), 401)
-    assert api.patch(TOKEN, **api_token(two)).status_code == 200
-
-
-# --- one account, every door ------------------------------------------------------------------
-
-def test_faceid_token_works_as_a_bearer_token_at_the_atlas_door(api, user, token):
-    response = api.get("/atlas/me", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert response.status_code == 200
-    assert response.json()["email"] == user.email
-
-
-def test_atlas_token_works_as_an_api_token(api, user):
-    atlas_token = bearer(user)["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
-    response = api.get("/atlas/me", **api_token(atlas_token))
-    assert response.status_code == 200
-    assert response.json()["email"] == user.email
-    assert api.delete(TOKEN, **api_token(atlas_token)).json() == {"code": 200}
-    response = api.get("/atlas/me", HTTP_AUTHORIZATION=f"Bearer {atlas_token}")
-    assert response.status_code == 401
-    assert set(response.json()) == {"message"}
-
-
-# --- renewal: only Face ID tokens, never past the session's life -----------------------------------------
-
-def test_renew_refuses_a_token_from_another_door(api, user):
-    atlas_token = bearer(user)["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
-    session = Session.objects.get(user=user)
-    expires_at = session.expires_at
-    response = api.patch(TOKEN, **api_token(atlas_token))
-    assert_error(response, 401)
-    assert response.json()["message"] == ("Only an API token from POST /api/v1/auth/token can be renewed. "
-                                          "Exchange your API key and secret for one.")
-    session.refresh_from_db()
-    assert session.expires_at == expires_at
-
-
-def test_renew_refuses_an_oauth2_token(api, user, key_and_secret):
-    key, secret = key_and_secret
-    body = {"grant_type": "client_credentials", "client_id": key, "client_secret": secret}
-    response = api.post("/oauth2/token", body, format="json")
-    assert_error(api.patch(TOKEN, **api_token(response.json()["access_token"])), 401)
-    assert Session.objects.get(user=user).expires_at < timezone.now() + timedelta(hours=1, minutes=1)
-
-
-def test_renew_never_outlives_the_session(api, user, token):
-    # A session that began 13 days 23 hours ago: renewing gives one more hour, not 24.
-    began = timezone.now() - django_settings.REFRESH_TOKEN_LIFETIME + timedelta(hours=1)
-    Session.objects.filter(user=user).update(created_at=began)
-    response = api.patch(TOKEN, **api_token(token))
-    assert response.status_code == 200
-    session = Session.objects.get(user=user)
-    latest_end = began + django_settings.REFRESH_TOKEN_LIFETIME
-    assert session.expires_at == latest_end
-    assert datetime.fromisoformat(response.json()["expire"]) == latest_end.replace(microsecond=0)
-    renewed = response.json()["token"]
-    assert AccessToken(renewed)["exp"] == int(latest_end.timestamp())
-    # Renewing again changes nothing; once the session ends, its tokens are refused.
-    assert api.patch(TOKEN, **api_token(renewed)).status_code == 200
-    session.refresh_from_db()
-    assert session.expires_at == latest_end
-    Session.objects.filter(pk=session.pk).update(created_at=began - timedelta(hours=2),
-                                                 expires_at=timezone.now() - timedelta(seconds=1))
-    assert_error(api.patch(TOKEN, **api_token(renewed)), 401)
-
-
-# --- key pairs: one mechanism with the dashboard and OAuth2 ------------------------------------------------
-
-def test_revoking_a_key_ends_the_sessions_it_started(api, user, key_and_secret, token):
-    key, _ = key_and_secret
-    services.revoke_api_key(user, key)
-    assert Session.objects.get(user=user).ended_at is not None
-    assert api.get("/atlas/me", **api_token(token)).status_code == 401
-    assert_error(api.patch(TOKEN, **api_token(token)), 401)
-
-
-def test_keys_made_here_are_named_for_the_owner_list(api, user, password):
-    body = issue_key(api, user.email, password).json()
-    assert ApiKey.objects.get(key=body["key"]).name == "Face ID API"
-
-
-def test_token_exchange_is_throttled_per_key(api, key_and_secret, settings):
-    settings.THROTTLE_RATES = {"address": "3/min", "ip": "100/min"}
-    key, secret = key_and_secret
-    for _ in range(3):
-        assert_error(api.post(TOKEN, {"key": key, "secret": "WRONG"}, format="json"), 401)
-    response = api.post(TOKEN, {"key": key, "secret": secret}, format="json")
-    assert_error(response, 429)
-    assert int(response["Retry-After"]) > 0
+def snapshot():
+    return (list(FaceProject.objects.values()), list(Subject.objects.values()),
+            list(Face.objects.values("pk", "subject_id", "embedding", "image", "updated_at")),
+            list(Recognition.objects.values()))
