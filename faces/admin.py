@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Face, FaceProject, Recognition, Subject
+from .models import Face, FaceProject, PeopleImport, Recognition, Subject
 
 
 class SubjectInline(admin.TabularInline):
@@ -47,3 +47,10 @@ class RecognitionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PeopleImport)
+class PeopleImportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "uploaded_by", "created_at"]
+    search_fields = ["original_filename", "project__name"]
+    readonly_fields = ["project", "archive", "original_filename", "uploaded_by", "created_at"]

@@ -6,4 +6,4 @@ class FacesConfig(AppConfig):
     verbose_name = "Face ID (projects, people, faces, check-ins)"
 
     def ready(self):
-        from . import signals  # noqa: F401  (stored photos leave with their rows)
+        from . import pipelines, signals  # noqa: F401  (registers the import pipeline; photos leave with their rows)

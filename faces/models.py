@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -125,6 +126,34 @@ class SearchMatrix(models.Model):
     faces_version = models.PositiveBigIntegerField()
     data = models.BinaryField()
     built_at = models.DateTimeField(auto_now=True)
+
+
+def import_archive_path(people_import, filename):
+    return f"faces/{people_import.project_id}/imports/{people_import.created_at:%Y%m%d-%H%M%S-%f}.zip"
+
+
+class PeopleImport(models.Model):
+    """A .zip of people's photos enrolled by a worker: a folder per person, or files named after them."""
+
+    project = models.ForeignKey(FaceProject, on_delete=models.CASCADE, related_name="imports")
+    archive = models.FileField(upload_to=import_archive_path)
+    original_filename = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    items = GenericRelation("gallery.Item", content_type_field="source_type", object_id_field="source_id",
+                            related_query_name="people_import")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.original_filename or f"Import {self.pk}"
+
+    def item_inputs(self):
+        return [(self.original_filename or "people.zip", self.archive)] if self.archive else []
+
+    def item_description(self):
+        return {"project": self.project_id, "projectName": self.project.name, "file": self.original_filename}
 
 
 class Recognition(models.Model):

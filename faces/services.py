@@ -11,11 +11,12 @@ from django.utils import timezone
 from PIL import Image
 
 from core.errors import Conflict, Invalid, NotFound
+from gallery import services as gallery
 
 from . import recognition
 from .conditions import Condition
 from .index import project_index
-from .models import Face, FaceProject, Recognition, Subject
+from .models import Face, FaceProject, PeopleImport, Recognition, Subject
 
 IMAGE_SUFFIXES = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 
@@ -30,6 +31,18 @@ def create_project(owner, *, name, match_threshold=None, group=None, save_recogn
 
 
 # --- people -------------------------------------------------------------------------------------
+
+def import_people(project, archive, *, user, status="APPROVED", save_images=False):
+    """Queues a worker job that enrols every photo in `archive` (an uploaded .zip); see pipelines/people_import."""
+    with transaction.atomic():
+        people_import = PeopleImport.objects.create(project=project, uploaded_by=user,
+                                                    original_filename=(archive.name or "")[:255])
+        people_import.archive.save("people.zip", archive, save=True)
+        item = gallery.create_item(owner=user, name=f"Import into {project.name}"[:200], pipeline="faces-import",
+                                   parameters={"status": status, "save_images": save_images},
+                                   source=people_import)
+    return people_import, item
+
 
 def add_subject(project, *, group_id=None, registrant="", status="", properties=None):
     if project.subjects.count() >= settings.FACE_MAX_SUBJECTS:
