@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from .models import Face, FaceProject, SearchMatrix
 from .recognition import FaceIndex
 
-_kept: OrderedDict[int, tuple[int, FaceIndex]] = OrderedDict()
+# project pk → (the project's creation time, faces_version, index); the creation time tells a new project from a
+# deleted one whose id a database reused (SQLite does after a rollback).
+_kept: OrderedDict[int, tuple[object, int, FaceIndex]] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -23,14 +25,18 @@ def current_version(project):
     return FaceProject.objects.filter(pk=project.pk).values_list("faces_version", flat=True).first() or 0
 
 
+def _tag(project, version):
+    return (project.created_at, version)
+
+
 def project_index(project):
     """The FaceIndex of `project`'s faces as they are now."""
     version = current_version(project)  # read before the faces: a matrix is never newer than its tag says
     with _lock:
         kept = _kept.get(project.pk)
-        if kept and kept[0] == version:
+        if kept and kept[:2] == _tag(project, version):
             _kept.move_to_end(project.pk)
-            return kept[1]
+            return kept[2]
     stored = SearchMatrix.objects.filter(project=project, faces_version=version).values_list("data", flat=True).first()
     if stored is not None:
         index = FaceIndex.from_bytes(bytes(stored))
@@ -38,7 +44,7 @@ def project_index(project):
         index = build_index(project)
         store(project, version, index)
     with _lock:
-        _kept[project.pk] = (version, index)
+        _kept[project.pk] = (*_tag(project, version), index)
         _kept.move_to_end(project.pk)
         while len(_kept) > settings.FACE_INDEXES_KEPT:
             _kept.popitem(last=False)

@@ -14,7 +14,8 @@ from gallery.models import Item
 from gallery.tasks import run_item
 from tests.data import needs, shared
 
-pytestmark = [pytest.mark.django_db]
+# The runner commits its progress as a worker does: these tests need real transactions.
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("names, people", [
