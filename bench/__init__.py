@@ -1,5 +1,5 @@
 """Quality and speed benchmarks for the reconstruction pipeline: `make bench`, or
-`python -m bench [--quick] [--only lego,milk,chair,raster,formats]`. Never part of the test suite: tests do not
+`python -m bench [--quick] [--only lego,milk,chair,raster,formats,faces]`. Never part of the test suite: tests do not
 assert on timing, these print measurements and ratios for a person to read.
 
 Each benchmark module has `run(quick) -> report.Result`; `__main__` runs every one in a fresh process
