@@ -112,6 +112,7 @@ class FacesView(PhotoView):
         return Response({"id": face.pk, "created_at": seed_time(face.created_at)}, status=201)
 
     @extend_schema(tags=["faceid: faces"], summary="Delete all of a user's faces",
+                   operation_id="faceid_faces_delete_all",
                    responses={200: s.FacesDeletedSerializer, **errors(400, 401, 403, 404)})
     def delete(self, request, project_id, user_id):
         subject = self.subject(project_id, user_id)
@@ -144,7 +145,7 @@ class FaceView(PhotoView):
         face = services.change_face(face, data=data.get("image"), save_image=data.get("save_image"))
         return Response({"id": face.pk, "updated_at": seed_time(face.updated_at)})
 
-    @extend_schema(tags=["faceid: faces"], summary="Delete a face",
+    @extend_schema(tags=["faceid: faces"], summary="Delete a face", operation_id="faceid_face_delete",
                    responses={200: s.DeletedSerializer, **errors(400, 401, 403, 404)})
     def delete(self, request, project_id, user_id, face_id):
         face = self.face(project_id, user_id, face_id)

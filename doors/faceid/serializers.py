@@ -4,6 +4,8 @@ import base64
 import binascii
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.names import validate_name
@@ -50,11 +52,13 @@ def seed_time(moment):
     return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond:06d}000{offset[:3]}:{offset[3:]}"
 
 
+@extend_schema_field({"type": "string", "example": "2020-01-01T12:00:00.000000000+09:00"})
 class SeedTimeField(serializers.Field):
     def to_representation(self, value):
         return seed_time(value)
 
 
+@extend_schema_field(OpenApiTypes.BYTE)
 class Base64ImageField(serializers.Field):
     """A photo as base64 text (standard or URL-safe alphabet; a `data:image/...;base64,` prefix is allowed)."""
 

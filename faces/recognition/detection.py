@@ -68,38 +68,59 @@ def find_faces(image: np.ndarray, *, detector: str = "hog", upsample: int | None
     `detector` is "hog" (dlib's frontal HOG detector: fast on a CPU, frontal faces) or "cnn" (dlib's MMOD
     CNN: also turned faces, several times slower on a CPU). `upsample` None: DEFAULT_UPSAMPLE.
     """
+    pixels, scale = _pixels(image, detector)
+    found = _detect(pixels, detector, DEFAULT_UPSAMPLE[detector] if upsample is None else upsample)
+    return _describe(pixels, scale, _largest_first(_inside(found, pixels)), detector)
+
+
+def _pixels(image: np.ndarray, detector: str) -> tuple[np.ndarray, float]:
     if detector not in DETECTORS:
         raise ValueError(f"unknown face detector {detector!r}; choose one of {', '.join(DETECTORS)}")
     scale = float(getattr(image, "scale", 1.0))
     pixels = np.ascontiguousarray(image, dtype=np.uint8)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB image, got shape {pixels.shape}")
-    height, width = pixels.shape[:2]
-    found = _detect(pixels, detector, DEFAULT_UPSAMPLE[detector] if upsample is None else upsample)
-    if not found:
-        return []
+    return pixels, scale
 
-    predictor, shapes, kept = landmarks(), dlib.full_object_detections(), []
+
+def _inside(found, pixels) -> list[tuple[dlib.rectangle, tuple[int, int, int, int], float]]:
+    """Each detection with its box clipped to the photo (detections may reach past the edge)."""
+    height, width = pixels.shape[:2]
+    kept = []
     for rectangle, score in found:
-        # Detections may reach past the edge; the box reported is the part inside the photo.
         left, top = max(0, rectangle.left()), max(0, rectangle.top())
         right, bottom = min(width, rectangle.right() + 1), min(height, rectangle.bottom() + 1)
-        if right <= left or bottom <= top:
-            continue
+        if right > left and bottom > top:
+            kept.append((rectangle, (left, top, right, bottom), float(score)))
+    return kept
+
+
+def _largest_first(detections):
+    return sorted(detections, key=lambda found: (found[1][2] - found[1][0]) * (found[1][3] - found[1][1]),
+                  reverse=True)
+
+
+def _describe(pixels, scale, detections, detector) -> list[Face]:
+    """Landmarks, aligned chip, descriptor and quality of each detection, in the order given."""
+    if not detections:
+        return []
+    predictor, shapes = landmarks(), dlib.full_object_detections()
+    for rectangle, _, _ in detections:
         shapes.append(predictor(pixels, rectangle))
-        kept.append(((left, top, right, bottom), float(score)))
     chips, masks = face_chips(pixels, shapes)
     vectors = embeddings(chips)
-
     faces = []
-    for (box, score), chip, inside, vector in zip(kept, chips, masks, vectors, strict=True):
-        original = tuple(int(round(value * scale)) for value in box)
+    for (_, box, score), chip, inside, vector in zip(detections, chips, masks, vectors, strict=True):
+        original = _original(box, scale)
         size = min(original[2] - original[0], original[3] - original[1])
         sharp = sharpness(chip, inside)
         faces.append(Face(box=original, embedding=vector, size=size, sharpness=sharp, detector_score=score,
                           quality=_quality(size, sharp, score, detector)))
-    faces.sort(key=lambda face: (face.box[2] - face.box[0]) * (face.box[3] - face.box[1]), reverse=True)
     return faces
+
+
+def _original(box, scale) -> tuple[int, int, int, int]:
+    return tuple(int(round(value * scale)) for value in box)
 
 
 def _quality(size: int, sharp: float, score: float, detector: str) -> float:
@@ -112,18 +133,29 @@ def one_face(image: np.ndarray, *, exactly_one: bool = False, detector: str = "h
              min_face_px: int = MIN_FACE_PX, min_sharpness: float = MIN_SHARPNESS) -> Face:
     """The face to recognise in `image`: the largest one, or with `exactly_one` the only one.
 
+    Only that face is described (landmarks, descriptor). HOG looks at the photo as it is first and doubles it
+    only when that finds nothing: a face over 80 px, as at a kiosk, costs about two thirds of the time
+    (figures in __init__.py); with `exactly_one` it always doubles, so that smaller faces are counted too.
+
     Raises NoFace, SeveralFaces (only with `exactly_one`), FaceTooSmall (shorter side under `min_face_px`
     original pixels) or FaceTooBlurred (sharpness under `min_sharpness`), each with a message for the
     person who took the photo.
     """
-    faces = find_faces(image, detector=detector)
-    if not faces:
+    pixels, scale = _pixels(image, detector)
+    if detector == "hog" and not exactly_one:
+        found = _inside(_detect(pixels, "hog", 0), pixels) or _inside(_detect(pixels, "hog", 1), pixels)
+    else:
+        found = _inside(_detect(pixels, detector, DEFAULT_UPSAMPLE[detector]), pixels)
+    if not found:
         raise NoFace()
-    if exactly_one and len(faces) > 1:
-        raise SeveralFaces(len(faces))
-    face = faces[0]
-    if face.size < min_face_px:
-        raise FaceTooSmall(face.size, min_face_px)
+    if exactly_one and len(found) > 1:
+        raise SeveralFaces(len(found))
+    largest = _largest_first(found)[0]
+    box = _original(largest[1], scale)
+    size = min(box[2] - box[0], box[3] - box[1])
+    if size < min_face_px:
+        raise FaceTooSmall(size, min_face_px)
+    [face] = _describe(pixels, scale, [largest], detector)
     if face.sharpness < min_sharpness:
         raise FaceTooBlurred(face.sharpness, min_sharpness)
     return face

@@ -150,12 +150,12 @@ def test_seed_flow_end_to_end(api, user, password, settings):
     assert set(body) == {"user_id", "matched", "similarity", "searched_at"}
     assert body["user_id"] == biden and body["matched"] is True and SEED_TIME.match(body["searched_at"])
 
-    # A stranger (nobody enrolled her): search says who is closest and that it is no match; check-in says nobody matches.
-    response = api.post(f"{PROJECTS}/{project_id}/_search", {"image": photo("train_rose_leslie_img2.jpg")}, format="json",
-                        **headers)
+    # A stranger (nobody enrolled her): search says who is closest and that it is no match; check-in says
+    # nobody matches.
+    stranger = {"image": photo("train_rose_leslie_img2.jpg")}
+    response = api.post(f"{PROJECTS}/{project_id}/_search", stranger, format="json", **headers)
     assert response.status_code == 200 and response.json()["matched"] is False
-    response = api.post(f"{PROJECTS}/{project_id}/check-in", {"image": photo("train_rose_leslie_img2.jpg")}, format="json",
-                        **headers)
+    response = api.post(f"{PROJECTS}/{project_id}/check-in", stranger, format="json", **headers)
     assert_error(response, 404)
     assert "similar" in response.json()["message"]
     assert list(Recognition.objects.values_list("kind", "outcome")) == [
@@ -217,7 +217,7 @@ def test_condition_restricts_the_candidates(api, headers, project):
     response = api.post(check_in, {"image": photo("unittest_obama3.jpg"),
                                    "condition": {"status": ["APPROVED", "UNAPPROVED"]}}, format="json", **headers)
     assert response.status_code == 200 and response.json()["user_id"] == obama
-    response = api.post(check_in, {"image": photo("unittest_obama3.jpg"), "condition": {"min_similarity": 99.9}},
+    response = api.post(check_in, {"image": photo("unittest_obama3.jpg"), "condition": {"min_similarity": 100}},
                         format="json", **headers)
     assert_error(response, 404)
 
