@@ -273,10 +273,13 @@ def face_photo(request, pk, sid, fid):
     face = face_in(subject_in(usable_project(request.user, pk), sid), fid)
     if not face.image:
         raise Http404("No photo of this face is stored.")
-    if request.GET.get("full"):
-        return private_file(face.image)
-    with face.image.open("rb") as stored:
-        return private_jpeg(face_thumbnail(stored, face.box))
+    try:
+        if request.GET.get("full"):
+            return private_file(face.image)
+        with face.image.open("rb") as stored:
+            return private_jpeg(face_thumbnail(stored, face.box))
+    except OSError:
+        raise Http404("The photo of this face is missing from storage.") from None
 
 
 @login_required
@@ -289,7 +292,10 @@ def recognition_photo(request, pk, rid):
         raise Http404(exc.message) from None
     if log is None or not log.image:
         raise Http404("No photo of this check-in is stored.")
-    return private_file(log.image)
+    try:
+        return private_file(log.image)
+    except OSError:
+        raise Http404("The photo of this check-in is missing from storage.") from None
 
 
 def face_thumbnail(stored, box, size=THUMBNAIL_SIZE):
