@@ -114,7 +114,8 @@ def project_detail(request, pk):
 
 def render_project(request, project, *, settings_form=None, person_form=None, status=200):
     search = request.GET.get("q", "").strip()[:100]
-    people = Paginator(selectors.people(project, search=search), PEOPLE_PER_PAGE).get_page(request.GET.get("people"))
+    people = selectors.people(project, search=search).order_by("created_at", "pk")
+    people = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("people"))
     for person in people:
         person.thumbs = [face for face in person.faces.all() if face.image][:3]
     log = Paginator(selectors.recognitions(project).select_related("requested_by"), LOG_PER_PAGE).get_page(
@@ -253,7 +254,7 @@ def enrol_one(subject, photo, *, save_image):
         face = services.enrol_face(subject, photo.read(), save_image=save_image)
     except ServiceError as exc:
         return {"name": name, "ok": False, "message": exc.message.removeprefix("image: ")}
-    return {"name": name, "ok": True, "message": f"Enrolled (quality {face.quality:.0%}).", "face_id": face.pk}
+    return {"name": name, "ok": True, "message": f"Quality {face.quality:.0%}.", "face_id": face.pk}
 
 
 @login_required

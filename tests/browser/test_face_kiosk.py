@@ -119,6 +119,23 @@ def test_kiosk_recognises_the_face_on_the_camera(live_server, browser, front_des
     assert matched.first().requested_by == owner
 
 
+def test_webcam_enrols_a_face(live_server, browser, front_desk, screenshot):
+    owner, project, obama = front_desk
+    url = live_server.url.rstrip("/")
+    page, errors = sign_in(browser, url, owner, DESKTOP)
+    page.goto(f"{url}/faces/{project.pk}/people/{obama.pk}/")
+    page.click("#webcam-start")
+    page.wait_for_selector("#webcam-snap:visible")
+    page.wait_for_function("() => document.getElementById('webcam-video').videoWidth > 0")
+    page.click("#webcam-snap")
+    page.wait_for_selector("#enrol-results")
+    assert "Enrolled" in page.text_content("#enrol-results"), page.text_content("#enrol-results")
+    assert page.locator("#face-list > li").count() == 2
+    assert obama.faces.count() == 2
+    screenshot(loaded(page), "face-person-webcam-enrolled")
+    assert not errors, errors
+
+
 def test_new_project_shows_its_key_once(live_server, browser, screenshot, db):
     owner = UserFactory()
     # A transactional test starts from flushed tables, without the default roles: the permission is given here.
