@@ -15,7 +15,7 @@ from gallery import services as gallery
 
 from . import recognition
 from .conditions import Condition
-from .index import project_index
+from .index import forget, project_index
 from .models import Face, FaceProject, PeopleImport, Recognition, Subject
 
 IMAGE_SUFFIXES = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -28,6 +28,21 @@ def create_project(owner, *, name, match_threshold=None, group=None, save_recogn
         owner=owner, name=name, group=group, save_recognition_images=save_recognition_images,
         match_threshold=recognition.DEFAULT_THRESHOLD if match_threshold is None else match_threshold,
     )
+
+
+def update_project(project, **changes):
+    """Changes the project's name, match_threshold, group or save_recognition_images."""
+    for name, value in changes.items():
+        setattr(project, name, value)
+    project.save()
+    return project
+
+
+def delete_project(project):
+    """Deletes the project with its people, faces, log and every stored photo (signals)."""
+    number = project.pk
+    project.delete()
+    transaction.on_commit(lambda: forget(number))
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -45,14 +45,21 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def browser(chromium_path, monkeypatch, request):
+def browser_args():
+    """Chromium arguments a test module adds to CHROMIUM_ARGS (override this fixture, e.g. for a fake camera)."""
+    return []
+
+
+@pytest.fixture
+def browser(chromium_path, browser_args, monkeypatch, request):
     """A headless chromium. Playwright's sync API keeps an asyncio loop in this thread, which makes Django
     refuse database calls from it unless told that this is deliberate. When the test fails, every page
     still open is saved as test-artifacts/screenshots/failed-<test>-<n>.png."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=[*CHROMIUM_ARGS, *browser_args],
+                                             headless=True)
         try:
             yield browser
             report = getattr(request.node, "report_call", None)
