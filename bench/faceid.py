@@ -37,14 +37,19 @@ TARGET_P95_MS = 500
 
 
 def photo_640x480(path: Path) -> bytes:
-    """The photo cropped to 4:3 around its centre and scaled to 640×480, as a kiosk camera would send it."""
+    """A 4:3 crop around the photo's face, scaled to 640×480 with the face about a third of its width, as a
+    kiosk camera would send it."""
+    from faces.recognition import decode_image, find_faces
+
     image = Image.open(path).convert("RGB")
-    width, height = image.size
-    crop_w, crop_h = (width, width * 3 // 4) if width * 3 <= height * 4 else (height * 4 // 3, height)
-    left, top = (width - crop_w) // 2, (height - crop_h) // 2
+    left, top, right, bottom = find_faces(decode_image(path.read_bytes()))[0].box
+    width = min(image.width, 3 * (right - left))
+    height = min(image.height, width * 3 // 4)
+    width = height * 4 // 3
+    x = min(max(0, (left + right) // 2 - width // 2), image.width - width)
+    y = min(max(0, (top + bottom) // 2 - height // 2), image.height - height)
     buffer = io.BytesIO()
-    image.crop((left, top, left + crop_w, top + crop_h)).resize((640, 480), Image.LANCZOS).save(
-        buffer, "JPEG", quality=90)
+    image.crop((x, y, x + width, y + height)).resize((640, 480), Image.LANCZOS).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -86,23 +91,27 @@ def run(quick: bool = False) -> Result:
 
         _, project = post("/api/v1/projects", {"name": "Bench"})
         project_id = project["id"]
-        probe = base64.b64encode(photo_640x480(FACES / PROBE)).decode()
+        probe_photo = photo_640x480(FACES / PROBE)
+        probe = base64.b64encode(probe_photo).decode()
         check_in = f"/api/v1/projects/{project_id}/check-in"
 
         clock = Stopwatch()
-        enrolled = {}
+        enrolled, first_photo = {}, None
         for name, files in PEOPLE.items():
             _, person = post(f"/api/v1/projects/{project_id}/users",
                              {"status": "APPROVED", "properties": {"name": name}})
             enrolled[person["id"]] = name
             for file in files:
+                started = time.perf_counter()
                 code, body = post(f"/api/v1/projects/{project_id}/users/{person['id']}/faces",
                                   {"image": base64.b64encode((FACES / file).read_bytes()).decode()})
+                first_photo = first_photo or time.perf_counter() - started
                 if code != 201:
                     result.notes.append(f"{file}: not enrolled ({code} {body.get('message')})")
         enrol_seconds = clock.lap()
         result.notes.append(f"enrolled {sum(map(len, PEOPLE.values()))} photos of {len(PEOPLE)} people through the "
-                            f"door in {enrol_seconds:.1f} s (the first loads dlib's models)")
+                            f"door in {enrol_seconds:.1f} s; the first photo after start took "
+                            f"{first_photo * 1000:.0f} ms (it loads dlib's models)")
 
         def measure(label, runs):
             first_started = time.perf_counter()
