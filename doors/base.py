@@ -54,14 +54,27 @@ class DoorView(APIView):
         except ValueError:
             raise exceptions.ParseError("The Content-Length header must be the body's size in bytes.") from None
         is_upload = request.content_type.startswith("multipart/")
-        if not is_upload and length > self.body_max_bytes():
-            limit_mb = self.body_max_bytes() // (1024 * 1024)
-            raise exceptions.ParseError(f"The request body is larger than {limit_mb} MB.")
+        limit = self.body_max_bytes()
+        if not is_upload and length > limit:
+            raise exceptions.ParseError(f"The request body is larger than {limit // (1024 * 1024)} MB.")
+        if not is_upload and limit > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            self.read_body(request._request, limit)
         super().initial(request, *args, **kwargs)
 
     def body_max_bytes(self):
         """The largest body (other than a multipart upload) this view reads."""
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    @staticmethod
+    def read_body(django_request, limit):
+        """Reads the body now, up to `limit` bytes: Django's own `request.body` (which DRF's JSON parser reads)
+        refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE, and keeps what is read here instead."""
+        if hasattr(django_request, "_body") or django_request._read_started:
+            return
+        body = django_request.read(limit + 1)
+        if len(body) > limit:
+            raise exceptions.ParseError(f"The request body is larger than {limit // (1024 * 1024)} MB.")
+        django_request._body = body
 
     def validated(self, serializer_class, data=None, **kwargs):
         serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)

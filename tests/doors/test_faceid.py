@@ -9,6 +9,7 @@ import base64
 import io
 import re
 
+import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
@@ -383,3 +384,15 @@ def snapshot():
     return (list(FaceProject.objects.values()), list(Subject.objects.values()),
             list(Face.objects.values("pk", "subject_id", "embedding", "image", "updated_at")),
             list(Recognition.objects.values()))
+
+
+def test_a_photo_larger_than_the_usual_json_limit_is_read(api, headers, project, settings):
+    """Photos travel as base64 in JSON: a 3 MB photo is a 4 MB body, over the 2 MB other JSON bodies may have."""
+    user_id = enrol(api, headers, project)
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (1000, 1000, 3), dtype=np.uint8))
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    assert buffer.tell() > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = api.post(faces(project, user_id), {"image": base64.b64encode(buffer.getvalue()).decode()},
+                        format="json", **headers)
+    assert_error(response, 409)  # read and searched: there is no face in noise
