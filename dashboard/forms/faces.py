@@ -135,10 +135,11 @@ class ImportPeopleForm(forms.Form):
     status = forms.ChoiceField(label="Status of the new people", initial="APPROVED",
                                choices=[("APPROVED", "APPROVED"), ("UNAPPROVED", "UNAPPROVED")],
                                help_text="People already in the project under the same name keep theirs.")
-    save_images = forms.BooleanField(label="Keep the photos (shown on each person's page, visible only to the "
-                                           "project's users)", required=False, initial=True)
+    save_images = forms.BooleanField(label="Keep the photos", required=False, initial=True,
+                                     help_text="Shown on each person's page, visible only to the project's users.")
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_import_%s")  # the project page's person form has a `status` too
         super().__init__(*args, **kwargs)
         self.fields["archive"].help_text = (
             f"JPEG or PNG photos, up to {size_words(archive_max_bytes())} in all and {people_import.MAX_PHOTOS} "

@@ -447,6 +447,10 @@ def import_new(request, pk):
             messages.success(request, f"“{people_import}” was uploaded. Its photos are enrolled on a worker: this "
                                       "page follows them.")
             return redirect("dashboard:face_import", pk=project.pk, iid=people_import.pk)
+    # The form sits below the people: the browser brings its first wrong field into view.
+    first = next((name for name in form.fields if name in form.errors), None)
+    if first is not None:
+        form.fields[first].widget.attrs["autofocus"] = True
     return render_project(request, project, import_form=form, status=400)
 
 

@@ -152,7 +152,9 @@ def test_a_file_that_is_not_a_zip_is_refused_with_a_form_error(owner, project):
     photo = SimpleUploadedFile("ada.jpg", b"\xff\xd8\xff\xe0 not really", content_type="image/jpeg")
     response = post_zip(client, project, photo)
     assert response.status_code == 400
-    assert "“ada.jpg” is not a .zip file" in response.content.decode()
+    page = response.content.decode()
+    assert "“ada.jpg” is not a .zip file" in page
+    assert 'name="archive" accept=".zip,application/zip" autofocus' in page  # brought into view
     renamed = SimpleUploadedFile("staff.zip", b"these are not the bytes of a zip", content_type="application/zip")
     response = post_zip(client, project, renamed)
     assert response.status_code == 400 and "is not a ZIP archive" in response.content.decode()
