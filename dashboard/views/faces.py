@@ -383,10 +383,10 @@ def import_status(people_import, item=None):
     enrolling = item.stage == "enrol" or done  # a finished job's stage is "done", its positions the last ones
     fraction = 1.0 if done else item.progress.current if enrolling else 0.0
     photos = item.current_size if enrolling else 0
+    ahead = item.queue_position
     if done:
         position_text = f"{photos} photo{'s' if photos != 1 else ''}"
     elif item.status == Item.Status.QUEUED:
-        ahead = item.queue_position
         position_text = ("Next in the queue." if ahead == 0 else
                          f"Waiting for a worker: {ahead} job{'s' if ahead != 1 else ''} ahead in the queue.")
     elif item.status == Item.Status.PROCESSING and enrolling:
@@ -407,7 +407,7 @@ def import_status(people_import, item=None):
         "fraction": round(fraction, 4),
         "percent": math.floor(fraction * 100 + 1e-6),  # 100 only once every photo is done
         "position_text": position_text,
-        "queue_position": item.queue_position,
+        "queue_position": ahead,
         "failure_reason": (item.failure_reason or "The import stopped.") if failed else "",
     }
 
