@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 
 from core.errors import Forbidden, Invalid, NotFound
 
-from .models import Face, FaceProject, Recognition, Subject
+from .models import Face, FaceProject, PeopleImport, Recognition, Subject
 
 
 def parse_id(value, name):
@@ -61,3 +61,21 @@ def people(project, *, search=""):
 
 def recognitions(project):
     return Recognition.objects.filter(project=project).select_related("subject")
+
+
+def imports(project):
+    """The project's people imports, newest first, with their jobs (PeopleImport.items) at hand."""
+    return PeopleImport.objects.filter(project=project).select_related("uploaded_by").prefetch_related("items")
+
+
+def import_of(project, import_id):
+    number = parse_id(import_id, "import_id")
+    people_import = imports(project).filter(pk=number).first()
+    if people_import is None:
+        raise NotFound(f"Project {project.pk} has no import {number}.")
+    return people_import
+
+
+def import_item(people_import):
+    """The job that runs the import (the newest, should it ever have been run again); None when it is gone."""
+    return max(people_import.items.all(), key=lambda item: item.created_at, default=None)

@@ -48,7 +48,13 @@ def delete_project(project):
 # --- people -------------------------------------------------------------------------------------
 
 def import_people(project, archive, *, user, status="APPROVED", save_images=False):
-    """Queues a worker job that enrols every photo in `archive` (an uploaded .zip); see pipelines/people_import."""
+    """Queues a worker job that enrols every photo in `archive` (an uploaded .zip); see pipelines/people_import.
+    An archive over people_import.MAX_ARCHIVE_BYTES is refused (Invalid) before anything is stored."""
+    from .pipelines.people_import import MAX_ARCHIVE_BYTES
+
+    if archive.size is not None and archive.size > MAX_ARCHIVE_BYTES:
+        raise Invalid(f"archive: the file is {archive.size / 1024**3:.1f} GB; an import takes at most "
+                      f"{MAX_ARCHIVE_BYTES / 1024**3:g} GB. Split the photos into several .zip files.")
     with transaction.atomic():
         people_import = PeopleImport.objects.create(project=project, uploaded_by=user,
                                                     original_filename=(archive.name or "")[:255])

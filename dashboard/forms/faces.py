@@ -1,4 +1,6 @@
-"""Forms of the Face ID pages: a project and its settings, a person, and photos to enrol."""
+"""Forms of the Face ID pages: a project and its settings, a person, photos to enrol, and a .zip of people."""
+
+import zipfile
 
 from django import forms
 from django.conf import settings
@@ -6,9 +8,11 @@ from django.conf import settings
 from core.names import validate_name
 from faces import recognition
 from faces.models import FaceProject, Subject
+from faces.pipelines import people_import
 from roles.models import Group
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+ZIP_ACCEPT = ".zip,application/zip"
 
 
 def photo_max_bytes():
@@ -111,3 +115,50 @@ class EnrolForm(forms.Form):
         if len(photos) > settings.FACE_MAX_PER_PERSON:
             raise forms.ValidationError(f"Choose at most {settings.FACE_MAX_PER_PERSON} photos at once.")
         return photos
+
+
+def archive_max_bytes():
+    return people_import.MAX_ARCHIVE_BYTES
+
+
+def size_words(size):
+    """2 GB, 1.5 GB, 300 MB: one decimal at most."""
+    value, unit = (size / 1024**3, "GB") if size >= 1024**3 else (size / 1024**2, "MB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+class ImportPeopleForm(forms.Form):
+    """A .zip of people's photos, enrolled on a worker (faces/pipelines/people_import.py)."""
+
+    archive = forms.FileField(label="A .zip of photos", widget=forms.ClearableFileInput(attrs={"accept": ZIP_ACCEPT}),
+                              error_messages={"required": "Choose a .zip file of the people's photos."})
+    status = forms.ChoiceField(label="Status of the new people", initial="APPROVED",
+                               choices=[("APPROVED", "APPROVED"), ("UNAPPROVED", "UNAPPROVED")],
+                               help_text="People already in the project under the same name keep theirs.")
+    save_images = forms.BooleanField(label="Keep the photos", required=False, initial=True,
+                                     help_text="Shown on each person's page, visible only to the project's users.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_import_%s")  # the project page's person form has a `status` too
+        super().__init__(*args, **kwargs)
+        self.fields["archive"].help_text = (
+            f"JPEG or PNG photos, up to {size_words(archive_max_bytes())} in all and {people_import.MAX_PHOTOS} "
+            "photos; one face per photo.")
+
+    def clean_archive(self):
+        archive = self.cleaned_data["archive"]
+        if not (archive.name or "").lower().endswith(".zip"):
+            raise forms.ValidationError(f"“{archive.name}” is not a .zip file. Zip the photos (a folder per person, "
+                                        "or files named after each person) and choose the .zip.")
+        if archive.size > archive_max_bytes():
+            raise forms.ValidationError(f"The .zip is {size_words(archive.size)}; an import takes at most "
+                                        f"{size_words(archive_max_bytes())}. Split the photos into several .zip "
+                                        "files.")
+        try:
+            readable = zipfile.is_zipfile(archive)
+        finally:
+            archive.seek(0)
+        if not readable:
+            raise forms.ValidationError(f"“{archive.name}” is not a ZIP archive, or it is damaged. Zip the photos "
+                                        "again and choose the new file.")
+        return archive

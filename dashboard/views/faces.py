@@ -1,12 +1,17 @@
 """Face ID pages: the account's projects, a project (settings, people, check-in log), a person (enrol faces
-from files or the webcam: static/js/face-camera.js), the kiosk (static/js/face-kiosk.js) and its check-in JSON.
+from files or the webcam: static/js/face-camera.js), the kiosk (static/js/face-kiosk.js) and its check-in JSON,
+and people imported from a .zip on a worker (a page per import with live progress, static/js/face-import.js,
+then the report's rows and its CSV).
 
 A project is reached by its owner and by the members of the group it is shared with; for anyone else it answers
 404, as for a project that does not exist. Only the owner changes or deletes a project (403 for a member).
-Stored photos are served only through these views, never from a public media URL.
+Stored photos and import reports are served only through these views, never from a public media URL.
 """
 
+import csv
 import io
+import math
+from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,15 +26,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from PIL import Image, ImageOps
 
 from accounts import services as account_services
+from core.downloads import file_response
 from core.errors import Forbidden, ServiceError
 from faces import selectors, services
 from faces.conditions import Condition
 from faces.models import Recognition
+from gallery import pipelines
+from gallery.models import Item
 
-from ..forms.faces import PHOTO_ACCEPT, EnrolForm, NewProjectForm, PersonForm, ProjectForm, photo_max_bytes
+from ..forms.faces import (
+    PHOTO_ACCEPT,
+    EnrolForm,
+    ImportPeopleForm,
+    NewProjectForm,
+    PersonForm,
+    ProjectForm,
+    photo_max_bytes,
+)
 
 PEOPLE_PER_PAGE = 24
 LOG_PER_PAGE = 25
+RECENT_IMPORTS = 5
+IMPORT_ROWS_PER_PAGE = 100
 THUMBNAIL_SIZE = 192
 # Where a person's page finds what the last enrolment made of each photo (one POST, then a redirect).
 ENROLLED = "faces-enrolled-{}"
@@ -112,7 +130,7 @@ def project_detail(request, pk):
     return render_project(request, project)
 
 
-def render_project(request, project, *, settings_form=None, person_form=None, status=200):
+def render_project(request, project, *, settings_form=None, person_form=None, import_form=None, status=200):
     search = request.GET.get("q", "").strip()[:100]
     people = selectors.people(project, search=search).order_by("created_at", "pk")
     people = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("people"))
@@ -121,10 +139,16 @@ def render_project(request, project, *, settings_form=None, person_form=None, st
     log = Paginator(selectors.recognitions(project).select_related("requested_by"), LOG_PER_PAGE).get_page(
         request.GET.get("log"))
     is_owner = project.owner_id == request.user.pk
+    imports = selectors.imports(project)
+    recent = list(imports[:RECENT_IMPORTS])
+    for people_import in recent:
+        people_import.status = import_status(people_import)
     return render(request, "dashboard/faces/project.html", {
         "project": project, "is_owner": is_owner, "people": people, "log": log, "search": search,
         "settings_form": settings_form or ProjectForm(instance=project, user=request.user),
         "person_form": person_form or PersonForm(),
+        "import_form": import_form or ImportPeopleForm(),
+        "imports": recent, "older_imports": max(imports.count() - len(recent), 0) if recent else 0,
     }, status=status)
 
 
@@ -321,6 +345,161 @@ def private_jpeg(data):
 
 def private_file(field):
     response = FileResponse(field.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+# An import's job as people read it: (label, badge).
+IMPORT_STATES = {
+    Item.Status.QUEUED: ("Waiting", "queued"),
+    Item.Status.PROCESSING: ("Importing", "processing"),
+    Item.Status.DONE: ("Done", "done"),
+    Item.Status.FAILED: ("Failed", "failed"),
+    Item.Status.CANCELLED: ("Cancelled", "cancelled"),
+}
+
+
+def import_in(project, iid):
+    try:
+        return selectors.import_of(project, iid)
+    except ServiceError as exc:
+        raise Http404(exc.message) from None
+
+
+def import_status(people_import, item=None):
+    """The import page's live part, as status.json answers it and the page first draws it. The bar counts the
+    photos enrolled (opening the archive is quick): `position` of `size` while the stage is "enrol"."""
+    item = item or selectors.import_item(people_import)
+    if item is None:
+        return {"id": people_import.pk, "state": "failed", "state_label": "Failed", "badge": "failed",
+                "finished": True, "stage": "", "stage_label": "", "position": 0, "size": 0, "fraction": 0.0,
+                "percent": 0, "position_text": "", "queue_position": -1,
+                "failure_reason": "The job that ran this import is gone."}
+    label, badge = IMPORT_STATES.get(item.status, (item.status.capitalize(), "queued"))
+    pipeline = pipelines.registered().get(item.pipeline)
+    done = item.status == Item.Status.DONE
+    enrolling = item.stage == "enrol" or done  # a finished job's stage is "done", its positions the last ones
+    fraction = 1.0 if done else item.progress.current if enrolling else 0.0
+    photos = item.current_size if enrolling else 0
+    ahead = item.queue_position
+    if done:
+        position_text = f"{photos} photo{'s' if photos != 1 else ''}"
+    elif item.status == Item.Status.QUEUED:
+        position_text = ("Next in the queue." if ahead == 0 else
+                         f"Waiting for a worker: {ahead} job{'s' if ahead != 1 else ''} ahead in the queue.")
+    elif item.status == Item.Status.PROCESSING and enrolling:
+        position_text = f"{item.current_position} of {photos} photo{'s' if photos != 1 else ''}"
+    else:
+        position_text = ""
+    failed = item.status in (Item.Status.FAILED, Item.Status.CANCELLED)
+    return {
+        "id": people_import.pk,
+        "state": item.status,
+        "state_label": label,
+        "badge": badge,
+        "finished": item.is_finished,
+        "stage": item.stage,
+        "stage_label": upper_first(pipeline.stage_label(item.stage) if pipeline else item.stage),
+        "position": item.current_position if enrolling else 0,
+        "size": photos,
+        "fraction": round(fraction, 4),
+        "percent": math.floor(fraction * 100 + 1e-6),  # 100 only once every photo is done
+        "position_text": position_text,
+        "queue_position": ahead,
+        "failure_reason": (item.failure_reason or "The import stopped.") if failed else "",
+    }
+
+
+def upper_first(text):
+    return text[:1].upper() + text[1:]
+
+
+def report_rows(item):
+    """The rows of the import's CSV report (file, person, user_id, face_id, result, message); None before the
+    job made one."""
+    report = item.file("report") if item is not None else None
+    if report is None:
+        return None
+    try:
+        with report.file.open("rb") as handle:
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@login_required
+@require_POST
+def import_new(request, pk):
+    """Stores the .zip and queues its job; the import's page follows it."""
+    project = usable_project(request.user, pk)
+    form = ImportPeopleForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            people_import, _ = services.import_people(project, data["archive"], user=request.user,
+                                                      status=data["status"], save_images=data["save_images"])
+        except ServiceError as exc:
+            form.add_error("archive", exc.message.removeprefix("archive: "))
+        else:
+            messages.success(request, f"“{people_import}” was uploaded. Its photos are enrolled on a worker: this "
+                                      "page follows them.")
+            return redirect("dashboard:face_import", pk=project.pk, iid=people_import.pk)
+    # The form sits below the people: the browser brings its first wrong field into view.
+    first = next((name for name in form.fields if name in form.errors), None)
+    if first is not None:
+        form.fields[first].widget.attrs["autofocus"] = True
+    return render_project(request, project, import_form=form, status=400)
+
+
+@login_required
+@require_GET
+def import_detail(request, pk, iid):
+    project = usable_project(request.user, pk)
+    people_import = import_in(project, iid)
+    item = selectors.import_item(people_import)
+    status = import_status(people_import, item)
+    rows = report_rows(item) if status["state"] == Item.Status.DONE else None
+    counts, page, shown = Counter(), None, request.GET.get("result", "")
+    if rows is not None:
+        counts = Counter(row.get("result", "") for row in rows)
+        ids = {int(row["user_id"]) for row in rows if str(row.get("user_id", "")).isdigit()}
+        here = set(project.subjects.filter(pk__in=ids).values_list("pk", flat=True))
+        for row in rows:
+            user_id = row.get("user_id", "")
+            row["subject_id"] = int(user_id) if user_id.isdigit() and int(user_id) in here else None
+        if shown not in ("enrolled", "refused"):
+            shown = ""
+        page = Paginator([row for row in rows if not shown or row.get("result") == shown],
+                         IMPORT_ROWS_PER_PAGE).get_page(request.GET.get("rows"))
+    return render(request, "dashboard/faces/import.html", {
+        "project": project, "people_import": people_import, "item": item, "status": status,
+        "rows": page, "total": len(rows or ()), "enrolled": counts["enrolled"], "refused": counts["refused"],
+        "people_count": len({row.get("person") for row in rows or ()}), "shown": shown,
+    })
+
+
+@login_required
+@require_GET
+def import_status_json(request, pk, iid):
+    project = usable_project(request.user, pk)
+    return JsonResponse(import_status(import_in(project, iid)))
+
+
+@login_required
+@require_GET
+def import_report(request, pk, iid):
+    """The import's CSV report, as an attachment."""
+    project = usable_project(request.user, pk)
+    people_import = import_in(project, iid)
+    item = selectors.import_item(people_import)
+    report = item.file("report") if item is not None else None
+    if report is None:
+        raise Http404("This import has no report: its job has not finished, or it failed.")
+    response = file_response(request, report.file, filename=f"{project.name}-import-{people_import.pk}.csv",
+                             content_type="text/csv; charset=utf-8", attachment=True)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -21,6 +21,9 @@ from media.archive import extract_named_images
 from ..models import PeopleImport, Subject
 
 MAX_PHOTOS = 5000
+# The largest .zip one import takes (2 GB): the dashboard's form refuses a larger one before anything is queued,
+# and so does services.import_people. The photos inside are bounded again when they are extracted.
+MAX_ARCHIVE_BYTES = 2 * 1024**3
 REPORT_FIELDS = ["file", "person", "user_id", "face_id", "result", "message"]
 
 

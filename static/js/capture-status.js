@@ -1,13 +1,9 @@
 // The capture page's live part: polls status.json every 2 s until the capture is ready or failed, then
-// reloads the page once so the outputs, the preview and the 3D viewer appear. The "Copy link" button is copy.js.
+// reloads the page once so the outputs, the preview and the 3D viewer appear (the polling: job-poll.js).
+// The "Copy link" button is copy.js.
 
 import "./copy.js";
-
-const POLL_MS = 2_000;
-
-function setHidden(element, hidden) {
-  if (element) element.hidden = hidden;
-}
+import { followJob, setHidden } from "./job-poll.js";
 
 function render(status) {
   const section = document.getElementById("capture-status");
@@ -46,28 +42,4 @@ function render(status) {
   }
 }
 
-async function poll(section) {
-  if (document.visibilityState === "visible") {
-    try {
-      const response = await fetch(section.dataset.statusUrl, {
-        headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
-      });
-      if (response.ok) {
-        const status = await response.json();
-        render(status);
-        if (status.finished) {
-          window.location.reload();
-          return;
-        }
-      }
-    } catch {
-      // Offline for a moment: the next poll tries again.
-    }
-  }
-  setTimeout(() => poll(section), POLL_MS);
-}
-
-const statusSection = document.getElementById("capture-status");
-if (statusSection && statusSection.dataset.finished !== "true") {
-  setTimeout(() => poll(statusSection), POLL_MS);
-}
+followJob(document.getElementById("capture-status"), render);
