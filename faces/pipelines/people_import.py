@@ -6,6 +6,7 @@ too small, too blurred, several faces) are listed in the report with the reason,
 """
 
 import csv
+import itertools
 import re
 from collections import defaultdict
 from pathlib import PurePosixPath
@@ -63,8 +64,6 @@ def group_by_person(entry_names):
                 Parameter("save_images", False, label="Keep the photos", choices=(True, False))],
 )
 def run_import(item, job):
-    from ..services import enrol_face
-
     people_import = item.source
     if not isinstance(people_import, PeopleImport):
         raise PipelineFailed("This item has no people import to run.")
@@ -74,29 +73,51 @@ def run_import(item, job):
         photos = extract_named_images(job.local_path(people_import.archive), job.work_dir / "photos",
                                       max_files=MAX_PHOTOS, max_pixels=settings.IMAGE_MAX_PIXELS)
     except MediaError as exc:
+        forget_archive(people_import)
         raise PipelineFailed(str(exc)) from exc
     job.report("extract", 1, 1)
 
-    rows, done = [], 0
+    rows, done = [], itertools.count(1)
     for person, entries in group_by_person(photos).items():
-        subject = (project.subjects.filter(Q(properties__name=person)).order_by("pk").first()
-                   or Subject.objects.create(project=project, status=item.parameters["status"],
-                                             registrant="IMPORT", properties={"name": person}))
-        for entry in entries:
-            row = {"file": entry, "person": person, "user_id": subject.pk, "face_id": "", "message": ""}
-            try:
-                face = enrol_face(subject, photos[entry].read_bytes(), save_image=item.parameters["save_images"])
-                row.update(face_id=face.pk, result="enrolled")
-            except ServiceError as exc:
-                row.update(result="refused", message=exc.message)
-            rows.append(row)
-            done += 1
-            job.report("enrol", done, len(photos))
+        rows.extend(enrol_person(project, person, {entry: photos[entry] for entry in entries}, item.parameters,
+                                 report=lambda: job.report("enrol", next(done), len(photos))))
     report = job.work_dir / "report.csv"
     with report.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=REPORT_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
+    forget_archive(people_import)
     if not any(row["result"] == "enrolled" for row in rows):
         raise PipelineFailed(f"None of the {len(rows)} photos could be enrolled: {rows[0]['message']}")
     return [Output("report", report, content_type="text/csv")]
+
+
+def enrol_person(project, person, photos, parameters, report):
+    """The report rows of one person's photos. Someone new whose photos are all refused is not added."""
+    from ..services import enrol_face
+
+    subject = project.subjects.filter(Q(properties__name=person)).order_by("pk").first()
+    is_new = subject is None
+    if is_new:
+        subject = Subject.objects.create(project=project, status=parameters["status"], registrant="IMPORT",
+                                         properties={"name": person})
+    rows = []
+    for entry, path in photos.items():
+        row = {"file": entry, "person": person, "user_id": subject.pk, "face_id": "", "message": ""}
+        try:
+            face = enrol_face(subject, path.read_bytes(), save_image=parameters["save_images"])
+            row.update(face_id=face.pk, result="enrolled")
+        except ServiceError as exc:
+            row.update(result="refused", message=exc.message)
+        rows.append(row)
+        report()
+    if is_new and not any(row["result"] == "enrolled" for row in rows):
+        subject.delete()
+        for row in rows:
+            row["user_id"] = ""
+    return rows
+
+
+def forget_archive(people_import):
+    """The uploaded photos are not kept once read: only the faces (and their photos where asked) stay."""
+    people_import.archive.delete(save=True)

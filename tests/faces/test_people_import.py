@@ -63,6 +63,10 @@ def test_a_zip_of_people_is_enrolled_on_a_worker_with_a_report(user):
         ("Barack Obama/1.jpg", "enrolled"), ("Barack Obama/2.jpg", "enrolled"), ("Joe Biden/1.jpg", "enrolled"),
         ("Skyline/city.jpg", "refused")]
     assert "No face" in report[3]["message"]
+    # Someone new whose photos were all refused is not added; the uploaded photos are not kept.
+    assert report[3]["user_id"] == "" and not Subject.objects.filter(properties__name="Skyline").exists()
+    people_import.refresh_from_db()
+    assert not people_import.archive
     # The faces are searchable at once.
     outcome = services.recognise(project, shared("faces/train_biden_biden2.jpg").read_bytes(), kind="search")
     assert outcome.subject == biden and outcome.matched
