@@ -477,7 +477,7 @@ def import_detail(request, pk, iid):
     return render(request, "dashboard/faces/import.html", {
         "project": project, "people_import": people_import, "item": item, "status": status,
         "rows": page, "total": len(rows or ()), "enrolled": counts["enrolled"], "refused": counts["refused"],
-        "people_count": len({row.get("person") for row in rows or ()}), "shown": shown,
+        "people_count": len({row["user_id"] for row in rows or () if row.get("user_id")}), "shown": shown,
     })
 
 
