@@ -7,7 +7,7 @@ from django.db.models import F
 from core.errors import NotFound
 from core.ownership import owned
 from gallery import pipelines
-from gallery.models import ItemFile
+from gallery.models import ItemFile, combined, time_left_words
 
 from .models import Capture
 
@@ -45,10 +45,12 @@ def status_of(capture):
     item = capture.status_item if capture.is_uploaded else None
     progress = progress_of_item(item)
     if item is not None:
-        # A capture runs several jobs in turn (preview, then reconstruction): its bar spans them all, so it
-        # never falls back when the next job starts. The positions stay those of the current job.
-        items = list(capture.items.all())
-        progress["overall"] = round(sum(i.progress.overall for i in items) / len(items), 4)
+        # A capture runs several jobs in turn (preview, then reconstruction): its bar spans them all, each
+        # counting for its time, so it never falls back when the next job starts. The positions, the count
+        # and the stage stay those of the current job.
+        progress["overall"], progress["seconds_left"] = combined(capture.items.all())
+        progress["percent"] = int(progress["overall"] * 100 + 1e-9)
+        progress["time_left"] = time_left_words(progress["seconds_left"])
     pipeline = pipelines.registered().get(item.pipeline) if item else None
     return {
         "state": str(state),
@@ -64,12 +66,16 @@ def status_of(capture):
 
 
 def progress_of_item(item):
-    """Overall and current-stage fractions (0..1) and the raw positions (Item.progress); zeros without an item."""
+    """Item.progress as the capture page shows it: overall and current-stage fractions (0..1), the percentage,
+    the time left (seconds, None while unknown, and in words), the stage's count in words ("iteration 1,200 of
+    3,000") and the positions as the doors answer them; zeros without an item."""
     if item is None:
-        return {"overall": 0.0, "current": 0.0, "overallPosition": 0, "overallSize": 0, "currentPosition": 0,
-                "currentSize": 0}
+        return {"overall": 0.0, "current": 0.0, "percent": 0, "seconds_left": None, "time_left": "", "counter": "",
+                "overallPosition": 0, "overallSize": 100, "currentPosition": 0, "currentSize": 0}
     progress = item.progress
-    return {"overall": progress.overall, "current": progress.current, **progress.positions()}
+    return {"overall": progress.overall, "current": progress.current, "percent": progress.percent,
+            "seconds_left": progress.seconds_left, "time_left": progress.time_left,
+            "counter": progress.counter if item.status == item.Status.PROCESSING else "", **progress.positions()}
 
 
 FILE_URL_SALT = "captures.file-url"

@@ -40,7 +40,8 @@ class ItemAdmin(admin.ModelAdmin):
     search_fields = ["id", "name", "owner__email", "owner__nickname", "failure_reason", "worker"]
     readonly_fields = ["id", "owner", "pipeline", "method", "queue", "made_from", "status", "failure_reason", "log",
                        "attempts", "stage", "overall_position", "overall_size", "current_position", "current_size",
-                       "worker", "created_at", "queued_at", "started_at", "heartbeat_at", "finished_at"]
+                       "stage_started_at", "timings", "worker", "created_at", "queued_at", "started_at",
+                       "heartbeat_at", "finished_at"]
     inlines = [ItemFileInline]
     actions = ["retry", "cancel"]
 
@@ -84,14 +85,19 @@ class ItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="progress")
     def progress(self, item):
-        percent = round(item.progress.overall * 100)
-        detail = ""
+        """The percentage (Item.progress: the share of the expected time), and while processing the stage's count
+        ("iteration 1,200 of 3,000") and the time left once known; the stage and its steps on hover."""
+        progress = item.progress
+        detail, words = "", []
         if item.status == Item.Status.PROCESSING and item.overall_size:
             detail = f"stage {max(item.overall_position, 1)} of {item.overall_size}"
             if item.current_size:
                 detail += f", {item.current_position}/{item.current_size}"
+            words = [text for text in (progress.counter, progress.time_left) if text]
         return format_html('<span class="queue-progress" title="{}"><progress max="100" value="{}"></progress> '
-                           "{}%</span>", detail or item.get_status_display(), percent, percent)
+                           "{}%{}</span>", detail or item.get_status_display(), progress.percent, progress.percent,
+                           format_html(' <small class="queue-progress-detail">{}</small>', ", ".join(words))
+                           if words else "")
 
     @admin.display(description="queue position", ordering="queue_ahead")
     def queue_place(self, item):

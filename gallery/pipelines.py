@@ -4,12 +4,18 @@ A pipeline is registered once, by one module in its domain app (`<app>/pipelines
 the rest of the house needs to know about it:
 
 - `label` and `method`: its name for people, and one honest line saying what method it runs;
-- `stages`: (name, label) pairs in the order it reports them through `job.report(stage, done, total)`;
+- `stages`: (name, label) pairs, or (name, label, weight[, unit]), in the order it reports them through
+  `job.report(stage, done, total)`. `weight` is the stage's expected share of the run's time, relative to the
+  others (default 1: equal shares, the stage count); `unit` names what the stage counts ("iteration"), for
+  "iteration 1,200 of 3,000". Where a run knows better, `job.expect(stage, seconds)` says how long a stage will
+  take; the runner also measures each stage's own rate as it reports (`Item.progress`, gallery/models.py);
 - `outputs`: the files it stores (kind, content type, label; `per_iteration` for training snapshots);
 - `inputs`: what it accepts, by model label and format (e.g. `Input("captures.capture", ("video",))`);
 - `parameters`: each with its default and allowed values; `clean_parameters` checks a request against them;
 - `category` and `aliases`: what kind of work it is ("preview", "reconstruction", ...) and the names clients
-  use for it (the scenes door's `training_mode`).
+  use for it (the scenes door's `training_mode`);
+- `expected_seconds`: a typical run's length, only to weigh several items of one object on one bar (a
+  capture's preview and reconstruction) before they are measured (gallery.models.combined).
 
 The dashboard, the admin and the doors read these facts; none of them lists pipelines of its own.
 
@@ -46,6 +52,8 @@ class Output:
 class Stage:
     name: str
     label: str
+    weight: float = 1.0  # expected share of the run's time, relative to the pipeline's other stages
+    unit: str = ""  # what the stage's done/total count, e.g. "iteration"; empty: not shown as a count
 
 
 @dataclass(frozen=True)
@@ -110,11 +118,22 @@ class Parameter:
         return value
 
 
+def _no_expectation(stage, seconds):
+    pass
+
+
 @dataclass
 class Job:
+    """What a run is handed: its work folder, `report(stage, done, total)` and `expect(stage, seconds)`.
+
+    `expect` is optional for a pipeline: it says how long `stage` should take in all (e.g. measured from a few
+    steps, or known from the input's size) until the stage's own measured rate replaces it.
+    """
+
     work_dir: Path
     report: Callable[[str, int, int], None]
     stages: tuple[str, ...] = field(default_factory=tuple)
+    expect: Callable[[str, float], None] = _no_expectation
 
     def local_path(self, field_file):
         """A path on this machine for a stored file: the file itself on local storage, else a download."""
@@ -142,10 +161,23 @@ class Pipeline:
     category: str = ""
     aliases: tuple[str, ...] = ()
     queue: str = "default"
+    expected_seconds: float = 60.0  # a typical run, to put several items on one bar before they are measured
 
     @property
     def stage_names(self):
         return tuple(stage.name for stage in self.stages)
+
+    @property
+    def weights(self):
+        """Each stage's expected share of the run's time, in stage order, summing to 1."""
+        total = sum(max(stage.weight, 0.0) for stage in self.stages)
+        if total <= 0:
+            return tuple(1 / len(self.stages) for _ in self.stages)
+        return tuple(max(stage.weight, 0.0) / total for stage in self.stages)
+
+    def stage(self, name):
+        """The declared stage `name`, or None."""
+        return next((stage for stage in self.stages if stage.name == name), None)
 
     def stage_label(self, name):
         """The label people see for stage `name`; the name itself for one the pipeline did not declare."""
@@ -181,10 +213,10 @@ _registry: dict[str, Pipeline] = {}
 
 
 def register(name, *, timeout, label, method, stages, outputs=(), inputs=(), parameters=(), category="",
-             aliases=(), queue="default"):
+             aliases=(), queue="default", expected_seconds=60.0):
     """Registers the decorated `run(item, job)` under `name` with the pipeline's facts (see the module doc).
 
-    `stages` are Stage objects, (name, label) pairs, or names (their own labels).
+    `stages` are Stage objects, (name, label[, weight[, unit]]) tuples, or names (their own labels).
     """
 
     def decorator(run):
@@ -192,7 +224,7 @@ def register(name, *, timeout, label, method, stages, outputs=(), inputs=(), par
             name=name, run=run, timeout=timeout, label=label, method=method,
             stages=tuple(_stage(s) for s in stages), outputs=tuple(outputs),
             inputs=tuple(inputs), parameters=tuple(parameters), category=category, aliases=tuple(aliases),
-            queue=queue,
+            queue=queue, expected_seconds=expected_seconds,
         )
         return run
 

@@ -77,8 +77,8 @@ def retry_item(item):
     item.files.all().delete()
     Item.objects.filter(pk=item.pk).update(
         status=Item.Status.QUEUED, failure_reason="", log="", attempts=0, stage="", overall_position=0,
-        current_position=0, current_size=0, queued_at=timezone.now(), started_at=None, finished_at=None,
-        heartbeat_at=None, worker="",
+        current_position=0, current_size=0, stage_started_at=None, timings={}, queued_at=timezone.now(),
+        started_at=None, finished_at=None, heartbeat_at=None, worker="",
     )
     item.refresh_from_db()
     enqueue(item)
@@ -153,6 +153,7 @@ def claim(item_id):
     claimed = Item.objects.filter(pk=item_id, status=Item.Status.QUEUED).update(
         status=Item.Status.PROCESSING, started_at=now, heartbeat_at=now, worker=worker_name(),
         attempts=F("attempts") + 1, stage="starting", overall_position=0, current_position=0, current_size=0,
+        stage_started_at=None, timings={},
     )
     return Item.objects.select_related("owner").get(pk=item_id) if claimed else None
 

@@ -14,6 +14,7 @@ from .sources import ASSEMBLE, CAPTURE_INPUTS, capture_of
     "preview", timeout=30 * 60, category="preview", label="Preview",
     method="Sharpest middle frame as a thumbnail and evenly spaced frames as a looping GIF (ffmpeg, Pillow).",
     stages=[ASSEMBLE, ("probe", "Checking the file"), ("preview", "Making the preview")],
+    expected_seconds=15,  # seconds for a phone video: a capture's bar is nearly all its reconstruction
     outputs=[OutputKind("thumbnail", "image/jpeg", "Thumbnail (.jpg)"),
              OutputKind("gif", "image/gif", "Preview animation (.gif)")],
     inputs=[Input("captures.capture", CAPTURE_INPUTS)],

@@ -10,7 +10,6 @@ Stored photos and import reports are served only through these views, never from
 
 import csv
 import io
-import math
 from collections import Counter
 
 from django.conf import settings
@@ -369,19 +368,21 @@ def import_in(project, iid):
 
 
 def import_status(people_import, item=None):
-    """The import page's live part, as status.json answers it and the page first draws it. The bar counts the
-    photos enrolled (opening the archive is quick): `position` of `size` while the stage is "enrol"."""
+    """The import page's live part, as status.json answers it and the page first draws it. The bar is the job's
+    progress (Item.progress: the share of its expected time, nearly all of it enrolling), with the time left
+    once it is known; `position` of `size` are the photos enrolled while the stage is "enrol"."""
     item = item or selectors.import_item(people_import)
     if item is None:
         return {"id": people_import.pk, "state": "failed", "state_label": "Failed", "badge": "failed",
                 "finished": True, "stage": "", "stage_label": "", "position": 0, "size": 0, "fraction": 0.0,
-                "percent": 0, "position_text": "", "queue_position": -1,
+                "percent": 0, "time_left": "", "position_text": "", "queue_position": -1,
                 "failure_reason": "The job that ran this import is gone."}
     label, badge = IMPORT_STATES.get(item.status, (item.status.capitalize(), "queued"))
     pipeline = pipelines.registered().get(item.pipeline)
     done = item.status == Item.Status.DONE
     enrolling = item.stage == "enrol" or done  # a finished job's stage is "done", its positions the last ones
-    fraction = 1.0 if done else item.progress.current if enrolling else 0.0
+    progress = item.progress
+    fraction = progress.overall
     photos = item.current_size if enrolling else 0
     ahead = item.queue_position
     if done:
@@ -405,7 +406,8 @@ def import_status(people_import, item=None):
         "position": item.current_position if enrolling else 0,
         "size": photos,
         "fraction": round(fraction, 4),
-        "percent": math.floor(fraction * 100 + 1e-6),  # 100 only once every photo is done
+        "percent": progress.percent,  # 100 only once every photo is done
+        "time_left": progress.time_left if item.status == Item.Status.PROCESSING else "",
         "position_text": position_text,
         "queue_position": ahead,
         "failure_reason": (item.failure_reason or "The import stopped.") if failed else "",

@@ -66,15 +66,22 @@ class ModelNameField(serializers.CharField):
 
 
 class ProgressSerializer(serializers.Serializer):
+    """Item.progress (gallery.models.Progress): overall is the percentage of the item's expected time that has
+    passed, out of 100; current is the stage's steps done out of its steps (training: iterations)."""
+
     stage = serializers.CharField()
-    overallPosition = serializers.IntegerField(source="overall_position")
-    overallSize = serializers.IntegerField(source="overall_size")
-    currentPosition = serializers.IntegerField(source="current_position")
-    currentSize = serializers.IntegerField(source="current_size")
+    overallPosition = serializers.IntegerField(source="percent", help_text="Percentage done (0-100).")
+    overallSize = serializers.SerializerMethodField(help_text="Always 100.")
+    currentPosition = serializers.IntegerField(source="current_position", help_text="Steps done in the stage.")
+    currentSize = serializers.IntegerField(source="current_size", help_text="Steps in the stage.")
+
+    def get_overallSize(self, progress) -> int:
+        return 100
 
 
 def progress_field():
-    return ProgressSerializer(source="*", read_only=True)
+    """The serializers name the field `progress`: it reads Item.progress."""
+    return ProgressSerializer(read_only=True)
 
 
 def queue_position_field():

@@ -88,8 +88,9 @@ def progress(capture):
                     overall_size=Item.objects.queued().filter(queue=item.queue).count(),
                     stage="queued", current_position=0, current_size=0)
         return body
+    # Then overall is the item's percentage (Item.progress: the share of its expected time that has passed).
     progress = item.progress
-    body.update(overall_position=progress.overall_position, overall_size=progress.overall_size,
+    body.update(overall_position=progress.percent, overall_size=100,
                 current_position=progress.current_position, current_size=progress.current_size)
     if item.status == Item.Status.PROCESSING:
         body["stage"] = item.stage or "starting"

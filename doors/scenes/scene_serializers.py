@@ -132,11 +132,13 @@ class SceneProgressSerializer(serializers.Serializer):
     message = serializers.CharField()
     processing = serializers.BooleanField(help_text="True while the preview or the training is queued or running.")
     overall_position = serializers.IntegerField(
-        help_text="While queued: the place in the queue (0 = next); then the current stage, counted from 1.")
-    overall_size = serializers.IntegerField(help_text="While queued: the items waiting; then the number of stages.")
+        help_text="While queued: the place in the queue (0 = next); then the percentage done of the running item's "
+                  "expected time (0-100; 100 once done).")
+    overall_size = serializers.IntegerField(help_text="While queued: the items waiting; then 100.")
     stage = serializers.CharField(help_text="queued, a pipeline stage, done, failed or cancelled.")
-    current_position = serializers.IntegerField(help_text="Steps done in the current stage.")
-    current_size = serializers.IntegerField(help_text="Steps in the current stage.")
+    current_position = serializers.IntegerField(
+        help_text="Steps done in the current stage (in training, the iteration).")
+    current_size = serializers.IntegerField(help_text="Steps in the current stage (in training, the iterations).")
     failure_reason = serializers.CharField(required=False, help_text="Only when failed or cancelled.")
 
 

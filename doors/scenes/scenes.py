@@ -137,7 +137,9 @@ class SceneProgressView(SceneView):
     """Where the scene is: queued (its place in the queue), a preview or training stage, done or failed.
 
     While queued, overall_position is the number of items ahead in the queue and overall_size the number
-    waiting; while processing they are the stage (from 1) and the number of stages of the running item.
+    waiting; then overall_position out of overall_size (100) is the running item's percentage, the share of its
+    expected time that has passed (Item.progress: stages weighted by their expected time, then measured), and
+    current_position out of current_size the current stage's steps (training: the iteration of the iterations).
     """
 
     def get(self, request, scene_id):

@@ -20,6 +20,14 @@ function render(status) {
 
   document.getElementById("capture-progress").value = status.progress.overall;
   document.getElementById("capture-current-progress").value = status.progress.current;
+  // "42%", "iteration 1,200 of 3,000" while the stage counts something, "about 3 min left" once it is known.
+  setHidden(document.getElementById("capture-progress-text"), status.state !== "PROCESSING");
+  document.getElementById("capture-percent").textContent = `${status.progress.percent}%`;
+  for (const [id, text] of [["capture-counter", status.progress.counter], ["capture-time-left", status.progress.time_left]]) {
+    const element = document.getElementById(id);
+    element.textContent = text || "";
+    setHidden(element, !text);
+  }
   setHidden(document.getElementById("capture-current"), status.state !== "PROCESSING");
   setHidden(document.getElementById("capture-upload-note"), !["CREATED", "UPLOADING"].includes(status.state));
 

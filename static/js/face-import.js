@@ -1,6 +1,6 @@
 // A people import's page (templates/dashboard/faces/import.html): follows its job through status.json
-// (job-poll.js) — the state, the stage, "12 of 40 photos" and the percent — and reloads once it has finished,
-// so the report's rows appear.
+// (job-poll.js) — the state, the stage, "12 of 40 photos", the percent and the time left — and reloads once it
+// has finished, so the report's rows appear.
 
 import { followJob, setHidden } from "./job-poll.js";
 
@@ -20,6 +20,9 @@ function render(status) {
   const percent = document.getElementById("import-percent");
   percent.textContent = `${status.percent}%`;
   setHidden(percent, status.state === "queued" || Boolean(status.failure_reason));
+  const timeLeft = document.getElementById("import-time-left");
+  timeLeft.textContent = status.time_left || "";
+  setHidden(timeLeft, !status.time_left);
 
   document.getElementById("import-failure-reason").textContent = status.failure_reason || "";
   setHidden(document.getElementById("import-failure"), !status.failure_reason);

@@ -321,7 +321,8 @@ def test_without_chosen_parameters_the_reconstruction_uses_the_default(user, set
 
 STATUS_KEYS = {"eid", "state", "state_label", "badge", "finished", "pipeline", "step", "stage", "stage_label",
                "progress", "queue_position", "failure_reason", "parts_received", "num_parts", "gif_url"}
-PROGRESS_KEYS = {"overall", "current", "overallPosition", "overallSize", "currentPosition", "currentSize"}
+PROGRESS_KEYS = {"overall", "current", "percent", "seconds_left", "time_left", "counter", "overallPosition",
+                 "overallSize", "currentPosition", "currentSize"}
 
 
 def test_status_json_while_queued_behind_other_work(browser, user, other_user):
@@ -344,12 +345,20 @@ def test_status_json_while_processing(browser, user):
     assert status["state"] == "PROCESSING" and status["state_label"] == "Processing"
     assert status["stage"] == "training" and status["stage_label"] == "Training the Gaussian splats"
     assert status["queue_position"] == 0
-    # The bar spans both jobs: the preview is done, the reconstruction three quarters through.
-    assert status["progress"] == {"overall": 0.875, "current": 0.75, "overallPosition": 4, "overallSize": 5,
-                                  "currentPosition": 750, "currentSize": 1000}
+    # The bar spans both jobs, each counting for its expected time (preview 15 s, reconstruction 300 s): the
+    # preview is done, the reconstruction three quarters through training, its fourth stage; by the stages' weights
+    # (0.01 + 0.04 + 0.15 done, 0.65 training) that is 0.2 + 0.65 * 0.75 = 0.6875 of it. Nothing is measured
+    # yet, so no time left. The positions are the reconstruction's, overall as its percentage out of 100.
+    overall = (15 * 1.0 + 300 * 0.6875) / 315
+    assert status["progress"] == {"overall": round(overall, 4), "current": 0.75, "percent": int(overall * 100),
+                                  "seconds_left": None, "time_left": "", "counter": "iteration 750 of 1,000",
+                                  "overallPosition": 68, "overallSize": 100, "currentPosition": 750,
+                                  "currentSize": 1000}
     assert status["gif_url"] == f"/captures/{capture.eid}/files/gif/preview.gif"
     html = page(browser.get(f"/captures/{capture.eid}/"))
-    assert '<progress id="capture-progress" max="1" value="0.8750">' in html
+    assert f'<progress id="capture-progress" max="1" value="{overall:.4f}">' in html
+    assert '<strong id="capture-percent">70%</strong>' in html and "iteration 750 of 1,000" in html
+    assert '<span id="capture-time-left" class="muted" hidden></span>' in html
     assert '<progress id="capture-current-progress" max="1" value="0.7500">' in html
     assert '<span id="capture-state" class="badge badge-processing">Processing</span>' in html
     assert "Training the Gaussian splats" in html and f'src="{status["gif_url"]}"' in html

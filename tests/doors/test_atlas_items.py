@@ -191,7 +191,8 @@ class TestDetail:
         assert data["Status"] == "OK"
         assert (data["modelId"], data["modelName"]) == ("2", "gaussian-splatting")
         assert (data["uploaderId"], data["uploaderNickname"]) == (str(user.public_id), user.nickname)
-        assert data["progress"] == {"stage": "done", "overallPosition": 1, "overallSize": 1,
+        # overall is the percentage of the item's expected time, out of 100 (Item.progress).
+        assert data["progress"] == {"stage": "done", "overallPosition": 100, "overallSize": 100,
                                     "currentPosition": 2, "currentSize": 2}
         assert (data["queuePosition"], data["failureReason"]) == (-1, "")
 

@@ -36,7 +36,7 @@ def test_a_phone_video_trains_into_every_requested_output(api, settings, tmp_pat
 
     progress = api.get(f"/user/scene/progress/{scene}", **auth).json()
     assert (progress["processing"], progress["stage"]) == (False, "done")
-    assert progress["overall_position"] == progress["overall_size"] == 5
+    assert progress["overall_position"] == progress["overall_size"] == 100  # percent done, of 100
     resources = api.get(f"/user/scene/metadata/{scene}", **auth).json()["resources"]
     assert set(resources) == {"splat_cloud", "point_cloud", "video"}
     for output_type, saved in resources.items():

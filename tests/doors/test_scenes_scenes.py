@@ -277,15 +277,16 @@ def test_seed_scene_flow(api, user, other_user, video):
     with Image.open(io.BytesIO(jpeg)) as image:
         assert image.format == "JPEG" and max(image.size) <= 512
 
-    # While training: the training's stage and steps.
+    # While training: the training's percentage out of 100 (half of the first of two equal stages: 25%), its
+    # stage and its steps.
     seen = []
     OBSERVERS.append(lambda item: seen.append(api.get(progress(scene_id), **mine).json()))
     assert run_item(str(training.pk)) == "done"
-    assert seen[0] == progress_body(scene_id, processing=True, overall_position=1, overall_size=2, stage="train",
+    assert seen[0] == progress_body(scene_id, processing=True, overall_position=25, overall_size=100, stage="train",
                                     current_position=1, current_size=2)
 
     response = api.get(progress(scene_id), **mine)
-    assert response.json() == progress_body(scene_id, processing=False, overall_position=2, overall_size=2,
+    assert response.json() == progress_body(scene_id, processing=False, overall_position=100, overall_size=100,
                                             stage="done", current_position=6, current_size=6)
 
     # Metadata: every requested output at every saved iteration, sizes and 1 MiB chunks exact.
@@ -378,8 +379,9 @@ def test_progress_shows_the_preview_stage_while_the_preview_runs(api, user, vide
     preview = gallery_services.claim(item_of(scene_id, "preview").pk)
     Progress(preview).report("probe", 0, 1)
 
+    # The start of the second of the preview's three equal stages: 33 out of 100.
     response = api.get(progress(scene_id), **auth)
-    assert response.json() == progress_body(scene_id, processing=True, overall_position=2, overall_size=3,
+    assert response.json() == progress_body(scene_id, processing=True, overall_position=33, overall_size=100,
                                             stage="probe", current_position=0, current_size=1)
 
 
@@ -391,7 +393,7 @@ def test_a_failed_training_reports_failed_with_its_reason(api, user, video, monk
 
     body = api.get(progress(scene_id), **auth).json()
     assert set(body) == set(SEED_PROGRESS_EXAMPLE) | {"failure_reason"}
-    assert body == progress_body(scene_id, processing=False, overall_position=1, overall_size=1, stage="failed",
+    assert body == progress_body(scene_id, processing=False, overall_position=0, overall_size=100, stage="failed",
                                  current_position=0, current_size=1,
                                  failure_reason="fewer than 20 frames could be registered: film more slowly, "
                                                 "all around")

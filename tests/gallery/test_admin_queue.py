@@ -34,8 +34,11 @@ def queue(user):
     S = Item.Status
     return {
         "running": item(user, "running item", S.PROCESSING, minutes_ago=30, stage="training",
-                        overall_position=3, overall_size=5, current_position=50, current_size=100,
-                        worker="gpu-1:4242", started_at=now, heartbeat_at=now - timedelta(seconds=12), attempts=1),
+                        overall_position=4, overall_size=5, current_position=50, current_size=100,
+                        worker="gpu-1:4242", started_at=now, heartbeat_at=now - timedelta(seconds=12), attempts=1,
+                        stage_started_at=now - timedelta(seconds=100),
+                        timings={"assemble": {"took": 1}, "frames": {"took": 5}, "poses": {"took": 54},
+                                 "training": {"expected": 200}}),
         "silent": item(user, "silent item", S.PROCESSING, pipeline="preview", minutes_ago=25, stage="probe",
                        overall_position=1, overall_size=3, worker="cpu-7:99", heartbeat_at=now - timedelta(minutes=9)),
         "first": item(user, "first item", S.QUEUED, minutes_ago=20, overall_size=5),
@@ -62,8 +65,11 @@ def test_the_queue_shows_status_progress_position_workers_and_failures(admin, qu
 
     running = row(page, "running item")
     assert 'class="queue-status queue-status-processing"' in running
-    assert '<progress max="100" value="50"></progress> 50%' in running  # stage 3 of 5, half way through it
-    assert "stage 3 of 5, 50/100" in running and "Training the Gaussian splats" in running
+    # Half way through training, the fourth of five stages: 60 s of stages done, 100 s of training's 200 s, and
+    # export expected to take 0.15 / 0.85 of those 260 s (46 s): 160 s of 306 s, 52%, about 2 min left.
+    assert '<progress max="100" value="52"></progress> 52%' in running
+    assert '<small class="queue-progress-detail">iteration 50 of 100, about 2 min left</small>' in running
+    assert "stage 4 of 5, 50/100" in running and "Training the Gaussian splats" in running
     assert "running" in running and "gpu-1:4242" in running
     assert re.search(r"<small class=\"queue-muted\">1\d s ago</small>", running)  # beat 12 s before the request
     assert user.email in running
