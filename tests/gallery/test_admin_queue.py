@@ -28,9 +28,17 @@ def item(owner, name, status, *, pipeline="gaussian-splatting", minutes_ago=0, *
 
 
 @pytest.fixture
-def queue(user):
+def now(monkeypatch):
+    """The clock stands still: the percentages and times below are read at the moment the items were made,
+    however long a loaded machine takes between making them and asking for the page."""
+    moment = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+@pytest.fixture
+def queue(user, now):
     """Items named "<key> item": two running (one whose worker went silent), two queued, three finished."""
-    now = timezone.now()
     S = Item.Status
     return {
         "running": item(user, "running item", S.PROCESSING, minutes_ago=30, stage="training",
