@@ -74,6 +74,9 @@ class ProgressSerializer(serializers.Serializer):
     overallSize = serializers.SerializerMethodField(help_text="Always 100.")
     currentPosition = serializers.IntegerField(source="current_position", help_text="Steps done in the stage.")
     currentSize = serializers.IntegerField(source="current_size", help_text="Steps in the stage.")
+    secondsLeft = serializers.IntegerField(source="seconds_left", allow_null=True, help_text=(
+        "Estimated seconds until the item is done, from the measured pace of its stages; null until enough of "
+        "the run has been measured, 0 once done."))
 
     def get_overallSize(self, progress) -> int:
         return 100

@@ -175,7 +175,7 @@ DETAIL_KEYS = {"requestId", "Status", "modelId", "modelName", "uploaderId", "upl
                "progress", "queuePosition", "failureReason"}
 MY_DETAIL_KEYS = {"requestId", "itemName", "status", "modelId", "modelName", "uploaderId", "uploaderNickname",
                   "createdAt", "progress", "queuePosition", "failureReason"}
-PROGRESS_KEYS = {"stage", "overallPosition", "overallSize", "currentPosition", "currentSize"}
+PROGRESS_KEYS = {"stage", "overallPosition", "overallSize", "currentPosition", "currentSize", "secondsLeft"}
 
 
 # --- §4.1 GET /atlas/item/detail/{requestId} ----------------------------------------------------------
@@ -193,7 +193,7 @@ class TestDetail:
         assert (data["uploaderId"], data["uploaderNickname"]) == (str(user.public_id), user.nickname)
         # overall is the percentage of the item's expected time, out of 100 (Item.progress).
         assert data["progress"] == {"stage": "done", "overallPosition": 100, "overallSize": 100,
-                                    "currentPosition": 2, "currentSize": 2}
+                                    "currentPosition": 2, "currentSize": 2, "secondsLeft": 0}
         assert (data["queuePosition"], data["failureReason"]) == (-1, "")
 
     def test_queued_and_processing_items_are_progress_with_their_queue_position(self, api, user, auth):
