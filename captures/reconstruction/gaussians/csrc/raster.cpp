@@ -19,8 +19,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -36,6 +41,17 @@ constexpr double SH_C2[5] = {1.0925484305920792, -1.0925484305920792, 0.31539156
                              0.5462742152960396};
 constexpr double SH_C3[7] = {-0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154,
                              -0.4570457994644658, 1.445305721320277, -0.5900435899266435};
+
+struct Clock {
+  bool on = std::getenv("ATLAS_RASTER_PROFILE") != nullptr;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void lap(const char* what) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "%s %.2f ms\n", what, std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  }
+};
 
 int threads() { return std::max(1, at::get_num_threads()); }
 
@@ -382,11 +398,56 @@ struct Splat {
   float x, y, a, b, c, opacity, floor;
   float rgb[3];
   int x0, x1, y0, y1;
+  float inv_a, det, reach;  // 1 / a, a c - b^2, -2 floor enlarged by a margin (for row_span)
 };
 
-inline float power_at(const Splat& s, int px, int py) {
-  const float dx = (px + 0.5f) - s.x, dy = (py + 0.5f) - s.y;
-  return -0.5f * (s.a * dx * dx + s.c * dy * dy) - s.b * dx * dy;
+void fill_splat(Splat& s, const float* m2, const float* con, float opacity, const float* rgb, const int* box) {
+  s.x = m2[0], s.y = m2[1], s.a = con[0], s.b = con[1], s.c = con[2];
+  s.opacity = opacity;
+  s.floor = std::max(std::log(static_cast<float>(1.0 / 255.0) / opacity), -4.5f);
+  for (int ch = 0; ch < 3; ++ch) s.rgb[ch] = rgb[ch];
+  s.x0 = box[0], s.x1 = box[1], s.y0 = box[2], s.y1 = box[3];
+  s.inv_a = s.a > 0 ? 1 / s.a : 0;
+  s.det = static_cast<float>(double(s.a) * s.c - double(s.b) * s.b);
+  s.reach = -2 * s.floor * (1 + 1e-3f) + 1e-5f;
+}
+
+// exp(x) for x <= 0, to about 1 ulp, in a form the compiler vectorises (std::exp is a library call).
+inline float fast_exp(float x) {
+  x = std::max(x, -87.0f);
+  const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const float r = (x - k * 0.693145751953125f) - k * 1.428606765330187045e-06f;
+  float p = 1.0f / 5040;
+  p = p * r + 1.0f / 720, p = p * r + 1.0f / 120, p = p * r + 1.0f / 24, p = p * r + 1.0f / 6;
+  p = p * r + 0.5f, p = p * r + 1.0f, p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// The pixels [x0, x1] of row py (clipped to [lo, hi]) that can hold a fragment of s: a superset, by a margin, of
+// those where power >= floor (the ellipse a dx^2 + 2 b dx dy + c dy^2 <= -2 floor), which are tested exactly.
+inline bool row_span(const Splat& s, int py, int lo, int hi, int& x0, int& x1) {
+  if (!(s.a > 0)) return x0 = lo, x1 = hi, lo <= hi;
+  const float dy = (py + 0.5f) - s.y;
+  const float disc = s.a * s.reach - s.det * dy * dy;
+  if (disc < 0) return false;
+  const float root = std::sqrt(disc) * s.inv_a, centre = s.x - 0.5f - s.b * dy * s.inv_a;
+  x0 = std::max(lo, static_cast<int>(std::ceil(centre - root)) - 1);
+  x1 = std::min(hi, static_cast<int>(std::floor(centre + root)) + 1);
+  return x0 <= x1;
+}
+
+// power = -(a dx^2 + c dy^2) / 2 - b dx dy and exp(power) along pixels x0..x1 of row py (at most TILE).
+inline void row_powers(const Splat& s, int py, int x0, int x1, float* power, float* e) {
+  const float dy = (py + 0.5f) - s.y;
+  const int count = x1 - x0 + 1;
+  for (int k = 0; k < count; ++k) {
+    const float dx = (x0 + k + 0.5f) - s.x;
+    power[k] = -0.5f * (s.a * dx * dx + s.c * dy * dy) - s.b * dx * dy;
+  }
+  for (int k = 0; k < count; ++k) e[k] = fast_exp(power[k]);
 }
 
 }  // namespace
@@ -407,6 +468,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
   const int nt = threads();
   const int* box = boxes.data_ptr<int>();
   const float* dep = depths.data_ptr<float>();
+  Clock clock;
 
   // The drawn splats, front to back (ties by index): their rank is their position in this order.
   std::vector<std::pair<float, int>> keys;
@@ -414,6 +476,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
   for (int64_t i = 0; i < n; ++i)
     if (box[4 * i] <= box[4 * i + 1]) keys.emplace_back(dep[i], static_cast<int>(i));
   const int64_t m = static_cast<int64_t>(keys.size());
+  clock.lap("keys");
   {
     // A parallel sort: each thread sorts a chunk, then chunks are merged pairwise.
     std::vector<int64_t> bounds(nt + 1);
@@ -429,6 +492,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
       }
     }
   }
+  clock.lap("sort");
   auto ids = torch::empty({m}, torch::TensorOptions().dtype(torch::kInt32));
   int* gid = ids.data_ptr<int>();
   std::vector<Splat> splats(m);
@@ -440,15 +504,12 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     const int i = keys[r].second;
     gid[r] = i;
     Splat& s = splats[r];
-    s.x = m2[2 * i], s.y = m2[2 * i + 1], s.a = con[3 * i], s.b = con[3 * i + 1], s.c = con[3 * i + 2];
-    s.opacity = op[i];
-    s.floor = std::max(std::log(static_cast<float>(1.0 / 255.0) / op[i]), -4.5f);
-    for (int ch = 0; ch < 3; ++ch) s.rgb[ch] = col[3 * i + ch];
-    s.x0 = box[4 * i], s.x1 = box[4 * i + 1], s.y0 = box[4 * i + 2], s.y1 = box[4 * i + 3];
+    fill_splat(s, m2 + 2 * i, con + 3 * i, op[i], col + 3 * i, box + 4 * i);
     pair_offset[r + 1] = int64_t(s.x1 / TILE - s.x0 / TILE + 1) * (s.y1 / TILE - s.y0 / TILE + 1);
   }
   for (int64_t r = 0; r < m; ++r) pair_offset[r + 1] += pair_offset[r];
   const int64_t num_pairs = pair_offset[m];
+  clock.lap("splats");
 
   // Counting sort of the (tile, rank) pairs by tile; each thread takes a contiguous range of ranks, so each
   // tile's list comes out in rank (depth) order.
@@ -476,6 +537,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     }
   }
   tile_start[num_tiles] = total;
+  clock.lap("hist");
   auto list_t = torch::empty({num_pairs}, torch::TensorOptions().dtype(torch::kInt32));
   auto position_t = torch::empty({num_pairs}, torch::TensorOptions().dtype(torch::kInt64));
   int* list = list_t.data_ptr<int>();
@@ -495,6 +557,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     }
   }
 
+  clock.lap("scatter");
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   auto image = torch::empty({3, H, W}, f32), alpha = torch::empty({H, W}, f32), final_t = torch::empty({H, W}, f32);
   auto last_t = torch::empty({H, W}, torch::TensorOptions().dtype(torch::kInt32));
@@ -514,16 +577,21 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     int remaining = npix;
     const int64_t start = tile_start[tile], end = tile_start[tile + 1];
     for (int64_t j = start; j < end && remaining; ++j) {
+      if (j + 8 < end) __builtin_prefetch(&splats[list[j + 8]]);  // splats are in depth order, far apart
       const Splat& s = splats[list[j]];
       const int x0 = std::max(s.x0, tx0), x1 = std::min(s.x1, tx0 + tw - 1);
       const int y0 = std::max(s.y0, ty0), y1 = std::min(s.y1, ty0 + th - 1);
-      for (int py = y0; py <= y1; ++py)
-        for (int px = x0; px <= x1; ++px) {
+      for (int py = y0; py <= y1; ++py) {
+        int row0, row1;
+        if (!row_span(s, py, x0, x1, row0, row1)) continue;
+        float powers[TILE], e[TILE];
+        row_powers(s, py, row0, row1, powers, e);
+        for (int px = row0; px <= row1; ++px) {
           const int p = (py - ty0) * TILE + (px - tx0);
           if (done[p]) continue;
-          const float power = power_at(s, px, py);
+          const float power = powers[px - row0];
           if (power < s.floor) continue;
-          const float a = std::min(ALPHA_MAX, s.opacity * std::exp(power));
+          const float a = std::min(ALPHA_MAX, s.opacity * e[px - row0]);
           const float next = T[p] * (1 - a);
           if (next < T_MIN) {
             done[p] = true, --remaining;
@@ -534,6 +602,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
           T[p] = next;
           last[p] = static_cast<int>(j - start) + 1;
         }
+      }
     }
     for (int ly = 0; ly < th; ++ly)
       for (int lx = 0; lx < tw; ++lx) {
@@ -545,6 +614,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
         last_out[o] = last[p];
       }
   }
+  clock.lap("blend");
   auto offsets = torch::from_blob(pair_offset.data(), {m + 1}, torch::TensorOptions().dtype(torch::kInt64)).clone();
   return {image, alpha, final_t, last_t, list_t, tile_start_t, ids, position_t, offsets};
 }
@@ -575,15 +645,11 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
   for (int64_t r = 0; r < m; ++r) {
     const int i = gid[r];
     Splat& s = splats[r];
-    s.x = m2[2 * i], s.y = m2[2 * i + 1], s.a = con[3 * i], s.b = con[3 * i + 1], s.c = con[3 * i + 2];
-    s.opacity = op[i];
-    s.floor = std::max(std::log(static_cast<float>(1.0 / 255.0) / op[i]), -4.5f);
-    for (int ch = 0; ch < 3; ++ch) s.rgb[ch] = col[3 * i + ch];
-    s.x0 = box[4 * i], s.x1 = box[4 * i + 1], s.y0 = box[4 * i + 2], s.y1 = box[4 * i + 3];
+    fill_splat(s, m2 + 2 * i, con + 3 * i, op[i], col + 3 * i, box + 4 * i);
   }
 
   constexpr int G = 9;  // x, y, conic a b c, opacity, r g b
-  std::vector<float> pair_grad(static_cast<size_t>(num_pairs) * G);
+  std::unique_ptr<float[]> pair_grad(new float[static_cast<size_t>(num_pairs) * G]);
   std::vector<double> bg_grad(static_cast<size_t>(num_tiles) * 3, 0.0);
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
@@ -613,26 +679,32 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
     for (int64_t j = start + max_last; j < end; ++j)
       for (int k = 0; k < G; ++k) pair_grad[j * G + k] = 0;
     for (int64_t j = start + max_last - 1; j >= start; --j) {
+      if (j - 8 >= start) __builtin_prefetch(&splats[list[j - 8]]);
       const Splat& s = splats[list[j]];
       const int index = static_cast<int>(j - start);
       const int x0 = std::max(s.x0, tx0), x1 = std::min(s.x1, tx0 + tw - 1);
       const int y0 = std::max(s.y0, ty0), y1 = std::min(s.y1, ty0 + th - 1);
       float g[G] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-      for (int py = y0; py <= y1; ++py)
-        for (int px = x0; px <= x1; ++px) {
+      for (int py = y0; py <= y1; ++py) {
+        int row0, row1;
+        if (!row_span(s, py, x0, x1, row0, row1)) continue;
+        float powers[TILE], es[TILE];
+        row_powers(s, py, row0, row1, powers, es);
+        const float dy = (py + 0.5f) - s.y;
+        for (int px = row0; px <= row1; ++px) {
           const int p = (py - ty0) * TILE + (px - tx0);
           if (index >= last[p]) continue;
-          const float dx = (px + 0.5f) - s.x, dy = (py + 0.5f) - s.y;
-          const float power = power_at(s, px, py);
+          const float dx = (px + 0.5f) - s.x;
+          const float power = powers[px - row0];
           if (power < s.floor) continue;
-          const float e = std::exp(power), raw = s.opacity * e;
+          const float e = es[px - row0], raw = s.opacity * e;
           const float a = std::min(ALPHA_MAX, raw);
-          const float keep = 1 - a;
-          const float t_before = T[p] / keep;
+          const float inv_keep = 1 / (1 - a);
+          const float t_before = T[p] * inv_keep;
           const float w = a * t_before;
-          float g_a = GA[p] * TF[p] / keep;
+          float g_a = GA[p] * TF[p] * inv_keep;
           for (int ch = 0; ch < 3; ++ch) {
-            g_a += GI[ch][p] * (t_before * s.rgb[ch] - S[ch][p] / keep);
+            g_a += GI[ch][p] * (t_before * s.rgb[ch] - S[ch][p] * inv_keep);
             g[6 + ch] += w * GI[ch][p];
             S[ch][p] += w * s.rgb[ch];
           }
@@ -646,6 +718,7 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
           g[3] += -g_power * dx * dy;
           g[4] += -0.5f * g_power * dy * dy;
         }
+      }
       for (int k = 0; k < G; ++k) pair_grad[j * G + k] = g[k];
     }
   }
@@ -659,7 +732,7 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
   for (int64_t r = 0; r < m; ++r) {
     float g[G] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     for (int64_t k = pair_offset[r]; k < pair_offset[r + 1]; ++k) {
-      const float* pg = pair_grad.data() + position[k] * G;
+      const float* pg = pair_grad.get() + position[k] * G;
       for (int q = 0; q < G; ++q) g[q] += pg[q];
     }
     const int i = gid[r];
