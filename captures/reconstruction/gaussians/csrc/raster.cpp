@@ -573,7 +573,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     float T[TILE * TILE], C[3][TILE * TILE];
     int last[TILE * TILE];
     bool done[TILE * TILE];
-    for (int p = 0; p < npix; ++p) T[p] = 1, C[0][p] = C[1][p] = C[2][p] = 0, last[p] = 0, done[p] = false;
+    for (int p = 0; p < TILE * TILE; ++p) T[p] = 1, C[0][p] = C[1][p] = C[2][p] = 0, last[p] = 0, done[p] = false;
     int remaining = npix;
     const int64_t start = tile_start[tile], end = tile_start[tile + 1];
     for (int64_t j = start; j < end && remaining; ++j) {
