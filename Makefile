@@ -18,7 +18,13 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# The native CPU rasteriser (a C++/OpenMP torch extension), compiled once into var/torch_extensions (or
+# $ATLAS_TORCH_EXTENSIONS_DIR). When it cannot be built, make goes on: training uses the torch rasteriser.
+NATIVE_DIR := $(or $(ATLAS_TORCH_EXTENSIONS_DIR),var/torch_extensions)
+$(NATIVE_DIR)/.built: $(VENV)/.installed $(wildcard captures/reconstruction/gaussians/csrc/*) captures/reconstruction/gaussians/native.py
+	@$(PY) -m captures.reconstruction.gaussians.native build && touch $@ || true
+
+install: $(VENV)/.installed node_modules/.installed $(NATIVE_DIR)/.built
 
 migrate: install
 	@$(PY) manage.py migrate --noinput

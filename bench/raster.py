@@ -6,6 +6,10 @@ The Gaussians stand in for a trained object: centres on a unit sphere (surfaces 
 converges to), isotropic, as wide as training would start them (see sphere_model), opacity 0.8, random
 degree-3 SH colours; the camera is 4 units away with the lego camera's field of view (focal 1.39 x
 width), so the sphere covers about half the image.
+
+These use whichever rasteriser `rasterize` picks (the native one when it is built). Then, in the notes,
+old (torch, ATLAS_RASTERIZER=torch) against new (native) forward + backward per 400x400 view at 10k, 100k
+and 500k Gaussians, on 1 thread and on all cores, with the speed-ups.
 """
 
 from __future__ import annotations
@@ -96,6 +100,57 @@ def time_view(model: GaussianModel, view: Camera, repeats: int) -> tuple[float, 
     return 1000 * statistics.median(forward), 1000 * statistics.median(backward), int(out.visible.sum())
 
 
+NATIVE_COUNTS = (10_000, 100_000, 500_000)
+NATIVE_SIZE = 400
+
+
+def time_with(setting: str, model: GaussianModel, view: Camera, repeats: int) -> float:
+    """Median forward + backward ms of one view with ATLAS_RASTERIZER=`setting`."""
+    before = os.environ.get("ATLAS_RASTERIZER")
+    os.environ["ATLAS_RASTERIZER"] = setting
+    try:
+        forward, backward, _ = time_view(model, view, repeats)
+    finally:
+        if before is None:
+            os.environ.pop("ATLAS_RASTERIZER", None)
+        else:
+            os.environ["ATLAS_RASTERIZER"] = before
+    return forward + backward
+
+
+def native_rows(repeats: int, threads: list[int]) -> tuple[list[dict], list[str]]:
+    """Old (torch) against new (native) rasteriser, forward + backward per 400x400 view, 1 and all threads."""
+    from captures.reconstruction.gaussians import native
+
+    if not native.available():
+        return [], [f"native rasteriser: not measured ({native.unavailable_reason()})"]
+    rows, summary = [], []
+    counts = (threads[0], threads[-1]) if len(threads) > 1 else (threads[0],)
+    view = camera(NATIVE_SIZE)
+    for count in NATIVE_COUNTS:
+        model = sphere_model(count)
+        ms = {}
+        for n in counts:
+            torch.set_num_threads(n)
+            ms["torch", n] = time_with("torch", model, view, repeats)
+            ms["native", n] = time_with("native", model, view, repeats)
+        row = {"Gaussians": count, "image": f"{NATIVE_SIZE}x{NATIVE_SIZE}"}
+        for n in counts:
+            row[f"old ms ({n}t)"] = ms["torch", n]
+            row[f"new ms ({n}t)"] = ms["native", n]
+        for n in counts:
+            row[f"new vs old ({n}t)"] = ms["torch", n] / ms["native", n]
+        if len(counts) > 1:
+            row[f"old {counts[-1]}t vs 1t"] = ms["torch", 1] / ms["torch", counts[-1]]
+            row[f"new {counts[-1]}t vs 1t"] = ms["native", 1] / ms["native", counts[-1]]
+        rows.append(row)
+        if count == 100_000:
+            summary.append(f"native rasteriser at 100k Gaussians, {NATIVE_SIZE}px: "
+                           + ", ".join(f"{ms['torch', n] / ms['native', n]:.1f}x the torch one on {n} thread(s)"
+                                       for n in counts))
+    return rows, summary
+
+
 def run(quick: bool = False) -> Result:
     result = Result("raster", "rasteriser speed, ms per view (forward with autograd, then backward)")
     clock = Stopwatch()
@@ -120,8 +175,17 @@ def run(quick: bool = False) -> Result:
                                         "total ms": fwd + bwd, "views/s": 1000 / (fwd + bwd),
                                         "backward / forward": bwd / fwd,
                                         "speed-up vs 1 thread": (single[0] + single[1]) / (fwd + bwd)})
+        native, summary = native_rows(repeats, threads)
     finally:
         torch.set_num_threads(before)
+    if native:
+        result.notes.append("old (torch) vs new (native) rasteriser, forward + backward ms per view:")
+        result.notes += ["  " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
+                                          for k, v in row.items()) for row in native]
+    else:
+        result.notes += summary
+    if native and summary:
+        result.summary = summary[0]
     result.notes += [
         f"median of {repeats} run{'s' if repeats > 1 else ''} after a warm-up (fewer when a configuration "
         f"passes {TIME_LIMIT_S:.0f} s); "

@@ -34,6 +34,7 @@ Gaussians there are.
 """
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -127,7 +128,16 @@ def rasterize(means, scales, rotations, opacities, colors, camera: Camera, backg
     the image. `max_pairs` bounds the fragments processed at once (see the module docstring).
 
     Runs on the tensors' device and dtype (float64 works, for gradient checks).
+
+    Float32 CPU tensors go to the native rasteriser (native.py) when it is built, unless the environment
+    variable ATLAS_RASTERIZER says `torch` (`native` insists on it; `auto`, the default, falls back to the
+    torch code below, which is the reference). The native code has no `max_pairs`: it needs no bands.
     """
+    if _use_native(means, scales, rotations, opacities, colors, background):
+        from .native import rasterize_native
+
+        return rasterize_native(means, scales, rotations, opacities, colors, camera, background, sh_degree=sh_degree,
+                                near=near, low_pass=low_pass)
     device, dtype = means.device, means.dtype
     opacities = opacities.reshape(-1)
     background = torch.zeros(3) if background is None else background
@@ -153,6 +163,32 @@ def rasterize(means, scales, rotations, opacities, colors, camera: Camera, backg
     shape = (camera.height, camera.width)
     return RasterOutput(image=image.reshape(3, *shape), alpha=1 - transmittance.reshape(shape), means2d=means2d,
                         radii=proj.radii, visible=proj.visible, depths=proj.depths)
+
+
+RASTERIZER_SETTING = "ATLAS_RASTERIZER"  # auto (the default), native or torch
+
+
+def rasterizer_setting() -> str:
+    setting = os.environ.get(RASTERIZER_SETTING, "auto").strip().lower() or "auto"
+    if setting not in ("auto", "native", "torch"):
+        raise ValueError(f"{RASTERIZER_SETTING}={setting!r}: expected auto, native or torch")
+    return setting
+
+
+def _use_native(means, *tensors):
+    """Whether this call goes to the native rasteriser (see `rasterize`)."""
+    setting = rasterizer_setting()
+    if setting == "torch":
+        return False
+    from . import native
+
+    tensors = [means] + [t for t in tensors if isinstance(t, torch.Tensor)]
+    if setting == "native":
+        if not native.supports(*tensors):
+            raise ValueError(f"{RASTERIZER_SETTING}=native takes float32 CPU tensors only")
+        native.extension()  # raises, saying why, when it is not built
+        return True
+    return native.supports(*tensors) and native.available()
 
 
 def _sh_degree_of(num_coefficients):
