@@ -9,6 +9,9 @@ training, rendering the held-out views).
 
 from __future__ import annotations
 
+import statistics
+import time
+
 import torch
 
 from captures.reconstruction.datasets import load_nerf_synthetic
@@ -88,3 +91,53 @@ def run(quick: bool = False) -> Result:
                       f"{TARGET_SECONDS:.0f} s): {'MET' if met else 'NOT MET'}"
                       + (f" (quick run: {iterations} iterations)" if quick else ""))
     return result
+
+
+# The first steps of a run at the CPU training size (pipeline.TRAIN_SIZE_CPU), the way `manage.py reconstruct`
+# trains the lego subset (all 20 views, 20,000 random points): the start-up explosion showed here, 20-30 s a
+# step for the first tens of steps where later ones took 2.5 s. Target: no step over 3x the median.
+STARTUP_SIZE = 480
+STARTUP_STEPS = 100
+STARTUP_ITERATIONS = 300  # the schedule the steps are taken from (densification starts at 100)
+
+
+class _Enough(Exception):
+    pass
+
+
+def first_steps(size: int = STARTUP_SIZE, steps: int = STARTUP_STEPS, iterations: int = STARTUP_ITERATIONS,
+                threads: int = THREADS) -> dict:
+    """Wall time of each of the first `steps` training steps of an `iterations` run on lego at `size`, timed
+    between train's own callbacks (report at the start, a snapshot after each step); prints and returns the
+    median, max and max / median."""
+    scene, images = load_nerf_synthetic(LEGO, size=size, num_points=STARTING_POINTS)
+    stamps = []
+
+    def snapshot(iteration, model):
+        stamps.append(time.monotonic())
+        if iteration >= steps:
+            raise _Enough
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        train(scene, images, iterations=iterations, background="white", seed=0, save_iterations=range(1, steps + 1),
+              on_snapshot=snapshot, report=lambda stage, done, total: stamps.append(time.monotonic()) if done == 0
+              else None)
+    except _Enough:
+        pass
+    finally:
+        torch.set_num_threads(previous)
+    times = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    median = statistics.median(times)
+    row = {"size": size, "steps": len(times), "median s": median, "max s": max(times),
+           "max / median": max(times) / median, "slowest step": times.index(max(times)) + 1, "total s": sum(times)}
+    print(" | ".join(f"{key} {value:.2f}" if isinstance(value, float) else f"{key} {value}"
+                     for key, value in row.items()), flush=True)
+    return row
+
+
+if __name__ == "__main__":  # python -m bench.lego [size [steps]]: the first-steps table only
+    import sys
+
+    first_steps(*(int(a) for a in sys.argv[1:3]))

@@ -16,6 +16,22 @@ most every 20 iterations, so that gradient statistics still average over a good 
 
 `max_gaussians` caps the count: when a densification step would pass it, only the candidates with
 the largest gradients are densified, and the result says the cap was hit.
+
+No start-up explosion. The rasteriser's cost is its fragments, one per pixel of each splat's 3-sigma box,
+so a few thousand splats tens of pixels wide cost minutes a step (20,000 random points on 480x480 lego:
+about 760 box fragments per pixel, 30 s a step, until the optimiser had shrunk them). Three guards:
+- initial scales (the kNN distance) are clamped per point to what the views can show: at most
+  `max_initial_screen_fraction` of the shorter image side as 3-sigma radius in the nearest camera that
+  sees the point, at least half a pixel's footprint there; and where the clamped cloud would still
+  cost more than `fragment_budget` box fragments in the average view, the upper bound is lowered
+  (the largest splats shrink first) until it fits (`initial_scale_bounds`);
+- while densifying (from the first iteration to `densify_until`), a splat whose observed 3-sigma
+  radius exceeds `max_screen_fraction` of the view's longer side has its scale capped to that
+  (kept, not pruned: early on such splats are often the only ones covering a region, and pruning
+  would leave a hole; densification splits them later);
+- densification estimates fragments per view from the observed radii (the mean box area of each
+  splat over the views that saw it) and clones (which add a copy's box) only the highest-gradient
+  candidates that fit under `fragment_budget`; splits, which shrink the children, go ahead.
 """
 
 import math
@@ -28,6 +44,7 @@ import torch
 
 from ..scene import Scene
 from .model import GaussianModel
+from .rasterize import LOW_PASS
 from .render import render, scene_center
 
 Report = Callable[[str, int, int], None]
@@ -51,6 +68,13 @@ class TrainConfig:
     # The reference also prunes by screen radius > 20 px, but its radii are zeroed just before that test,
     # so it never fires; None keeps that behaviour, a number turns the test on.
     max_screen_size: float | None = None
+    # No start-up explosion (see the module docstring). fragment_budget: box fragments (pixels of the
+    # splats' 3-sigma boxes) per view that initial scales and densification's clones stay under; 8
+    # million is about a second of forward pass per view on one CPU core with the torch rasteriser
+    # (35 per pixel at 480x480, the CPU training size; a 100x100 view never reaches it). None: no budget.
+    fragment_budget: float | None = 8_000_000
+    max_initial_screen_fraction: float = 1 / 8  # initial 3-sigma radius, of the shorter image side
+    max_screen_fraction: float | None = 0.5  # cap while densifying, of the longer image side; None: off
     initial_opacity: float = 0.1
     random_points: int = 20_000  # used when the scene has no points
     densify_from: int | None = None
@@ -77,6 +101,7 @@ class TrainResult:
     num_gaussians: int
     max_gaussians: int
     cap_hit: bool  # densification (or the initial points) wanted more than max_gaussians
+    fragment_budget_hit: bool = False  # densification cloned fewer than it wanted, to stay under the budget
     losses: list[float] = field(default_factory=list)  # one per iteration
     seconds: float = 0.0
     device: str = "cpu"
@@ -137,6 +162,7 @@ def train(scene: Scene, images, *, iterations, save_iterations=(), sh_degree=3, 
             densifying = iteration < config.densify_until
             if densifying:
                 densifier.observe(out, scene.cameras[view])
+                _cap_screen_size(model, out, scene.cameras[view], config.max_screen_fraction)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             if densifying:
@@ -152,8 +178,8 @@ def train(scene: Scene, images, *, iterations, save_iterations=(), sh_degree=3, 
             on_snapshot(iteration, model)
 
     return TrainResult(model=model, iterations=iterations, num_gaussians=len(model), max_gaussians=max_gaussians,
-                       cap_hit=densifier.cap_hit, losses=losses, seconds=time.monotonic() - started,
-                       device=str(device))
+                       cap_hit=densifier.cap_hit, fragment_budget_hit=densifier.budget_hit, losses=losses,
+                       seconds=time.monotonic() - started, device=str(device))
 
 
 def ssim(image, target, window_size=11, sigma=1.5):
@@ -187,7 +213,9 @@ class _Densifier:
     def __init__(self, config, extent, max_gaussians, generator, cap_hit):
         self.config, self.extent, self.max_gaussians, self.generator = config, extent, max_gaussians, generator
         self.cap_hit = cap_hit
-        self.grad_sum = self.seen = self.max_radii = None
+        self.budget_hit = False
+        self.grad_sum = self.seen = self.max_radii = self.box_sum = None
+        self.views = 0
 
     def observe(self, out, camera):
         """Accumulate the screen-space gradient of this view for the Gaussians it saw."""
@@ -203,6 +231,8 @@ class _Densifier:
         self.grad_sum[visible] += ndc[visible].norm(dim=-1)
         self.seen[visible] += 1
         self.max_radii[visible] = torch.maximum(self.max_radii[visible], out.radii[visible])
+        self.box_sum[visible] += (2 * out.radii[visible] + 1).to(self.box_sum.dtype).square()
+        self.views += 1
 
     def densify_and_prune(self, model, optimizer, prune_large):
         config = self.config
@@ -215,7 +245,10 @@ class _Densifier:
             candidates = torch.zeros_like(candidates)
             if room > 0:
                 candidates[torch.topk(grads, room).indices] = True
-        model.densify(candidates & ~big, candidates & big, optimizer, self.generator)
+        clone, split = candidates & ~big, candidates & big
+        if config.fragment_budget is not None and self.views:
+            clone = self._within_budget(clone, split, grads)
+        model.densify(clone, split, optimizer, self.generator)
 
         prune = model.opacities < config.min_opacity
         if prune_large:
@@ -226,7 +259,30 @@ class _Densifier:
         model.prune(~prune, optimizer)
         self._reset(len(model), model.device)
 
+    def fragments_per_view(self):
+        """Each splat's mean box fragments per view over the views observed since the last step (N,)."""
+        return self.box_sum / max(self.views, 1)
+
+    def _within_budget(self, clone, split, grads):
+        """The clone candidates with the largest gradients whose boxes fit under the fragment budget.
+
+        A clone adds a copy of its box; a split replaces one box by two at 1/1.6 the size (about 0.78 of
+        it in all), so splits free room, which clones may then use."""
+        area = self.fragments_per_view()
+        room = self.config.fragment_budget - float(area.sum()) + (1 - 2 / 1.6 ** 2) * float(area[split].sum())
+        order = torch.argsort(torch.where(clone, grads, torch.full_like(grads, -1.0)), descending=True)
+        order = order[:int(clone.sum())]
+        fits = torch.cumsum(area[order], 0) <= room
+        if bool(fits.all()):
+            return clone
+        self.budget_hit = True
+        kept = torch.zeros_like(clone)
+        kept[order[fits]] = True
+        return kept
+
     def _reset(self, n, device):
+        self.views = 0
+        self.box_sum = torch.zeros(n, dtype=torch.float64, device=device)
         self.grad_sum = torch.zeros(n, device=device)
         self.seen = torch.zeros(n, device=device)
         self.max_radii = torch.zeros(n, dtype=torch.int64, device=device)
@@ -263,7 +319,85 @@ def _initial_model(scene, config, sh_degree, max_gaussians, device, generator):
         points, colors = points[chosen], colors[chosen]
     model = GaussianModel.from_points(points, colors, sh_degree=sh_degree, opacity=config.initial_opacity,
                                       device=device)
+    low, high = initial_scale_bounds(points, scene.cameras, model.scales[:, 0].detach().cpu().numpy(),
+                                     max_fraction=config.max_initial_screen_fraction,
+                                     fragment_budget=config.fragment_budget)
+    with torch.no_grad():  # the kNN scales, clamped to what the views can show
+        bounds = [torch.as_tensor(np.log(b), dtype=model.log_scales.dtype, device=device)[:, None]
+                  for b in (low, high)]
+        model.log_scales.copy_(torch.minimum(torch.maximum(model.log_scales, bounds[0]), bounds[1]))
     return model, cap_hit
+
+
+def initial_scale_bounds(points, cameras, scales, *, max_fraction=1 / 8, fragment_budget=None, min_pixels=0.5,
+                         max_cameras=32, near=0.01):
+    """Per-point (low, high) bounds (N,) on the initial world scale (standard deviation) of isotropic
+    splats at `points` whose unclamped scales are `scales` (N,), from what the cameras can show.
+
+    Each point is measured in the nearest camera that sees it (the one where it looks largest, counting
+    as seen a centre up to half the image beyond its edges; failing any, the nearest with it in front):
+    low is `min_pixels` of its pixel footprint there, high a 3-sigma radius of `max_fraction` of that
+    image's shorter side. When `fragment_budget` is given and the splats, clamped so, would still have
+    more 3-sigma box pixels than that in the average camera, the high bound's radius is lowered
+    (bisection; the largest splats are the ones that shrink) until they fit or it meets low (the
+    estimate runs about a fifth low: it ignores the projection's off-axis stretch). At most
+    `max_cameras` cameras, evenly spaced, are used."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    scales = np.asarray(scales, dtype=np.float64).reshape(-1)
+    n = len(points)
+    if n == 0 or not cameras:
+        return np.zeros(n), np.full(n, np.inf)
+    cameras = [cameras[i] for i in np.unique(np.linspace(0, len(cameras) - 1, min(len(cameras), max_cameras))
+                                              .round().astype(int))]
+    # pixels per world unit at each point in each camera (0 where behind), and whether it is in view
+    zoom = np.zeros((len(cameras), n))
+    seen = np.zeros((len(cameras), n), dtype=bool)
+    for j, camera in enumerate(cameras):
+        local = points @ camera.world_to_camera[:3, :3].T + camera.world_to_camera[:3, 3]
+        z = local[:, 2]
+        front = z > near
+        zoom[j, front] = 0.5 * (camera.fx + camera.fy) / z[front]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = camera.fx * local[:, 0] / z + camera.cx
+            v = camera.fy * local[:, 1] / z + camera.cy
+        # in view, or near enough its edge (half the image) for a splat to reach in
+        seen[j] = front & (np.abs(u - camera.width / 2) <= camera.width) & (
+            np.abs(v - camera.height / 2) <= camera.height)
+    nearest = np.where(seen.any(0), np.where(seen, zoom, 0).max(0), zoom.max(0))
+    nearest = np.where(nearest > 0, nearest, np.median(nearest[nearest > 0]) if (nearest > 0).any() else 1.0)
+    shorter = np.median([min(c.width, c.height) for c in cameras])
+    low = min_pixels / nearest
+    clamped = np.clip(scales, low, None)
+
+    def high_for(radius):  # the world scale whose 3-sigma radius is `radius` px in the nearest camera
+        return np.maximum(radius / (3 * nearest), low)
+
+    def fragments(radius):  # box pixels per camera, on average, with the upper bound at `radius`
+        s = np.minimum(clamped, high_for(radius))
+        r = np.ceil(3 * np.sqrt((s[None, :] * zoom) ** 2 + LOW_PASS))  # as the rasteriser's radii
+        return float(np.where(seen, (2 * r + 1) ** 2, 0).sum(1).mean())
+
+    radius = max_fraction * shorter
+    if fragment_budget is not None and fragments(radius) > fragment_budget:
+        lo, hi = 3 * min_pixels, radius
+        for _ in range(30):
+            mid = math.sqrt(lo * hi)
+            lo, hi = (mid, hi) if fragments(mid) <= fragment_budget else (lo, mid)
+        radius = lo
+    return low, high_for(radius)
+
+
+@torch.no_grad()
+def _cap_screen_size(model, out, camera, fraction):
+    """Shrink the splats whose 3-sigma radius in this view is over `fraction` of its longer side to that
+    size (all three axes by the same factor, so their shape is kept)."""
+    if fraction is None:
+        return
+    limit = fraction * max(camera.width, camera.height)
+    radii = out.radii.to(model.log_scales.dtype)
+    over = radii > limit
+    if len(radii) == len(model) and bool(over.any()):
+        model.log_scales[over] -= torch.log(radii[over] / limit)[:, None]
 
 
 def _optimizer(model, config, extent):
