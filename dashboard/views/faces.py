@@ -56,12 +56,18 @@ def wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
 
 
-def usable_project(user, pk):
-    """A project `user` may use; 404 for an unknown id and another account's project alike."""
+def found(lookup, *args):
+    """`lookup(*args)` from faces.selectors, with its refusal (the door's 403 or 404) as the dashboard's 404: pages
+    answer an unknown id and another account's object alike."""
     try:
-        return selectors.usable_project(user, pk)
+        return lookup(*args)
     except ServiceError as exc:
         raise Http404(exc.message) from None
+
+
+def usable_project(user, pk):
+    """A project `user` may use; 404 for an unknown id and another account's project alike."""
+    return found(selectors.usable_project, user, pk)
 
 
 def owned_project(user, pk):
@@ -73,17 +79,11 @@ def owned_project(user, pk):
 
 
 def subject_in(project, sid):
-    try:
-        return selectors.subject_of(project, sid)
-    except ServiceError as exc:
-        raise Http404(exc.message) from None
+    return found(selectors.subject_of, project, sid)
 
 
 def face_in(subject, fid):
-    try:
-        return selectors.face_of(subject, fid)
-    except ServiceError as exc:
-        raise Http404(exc.message) from None
+    return found(selectors.face_of, subject, fid)
 
 
 # --- projects -----------------------------------------------------------------------------------
@@ -361,10 +361,7 @@ IMPORT_STATES = {
 
 
 def import_in(project, iid):
-    try:
-        return selectors.import_of(project, iid)
-    except ServiceError as exc:
-        raise Http404(exc.message) from None
+    return found(selectors.import_of, project, iid)
 
 
 def import_status(people_import, item=None):

@@ -16,7 +16,6 @@ from faces.models import PeopleImport, Subject
 from faces.pipelines import people_import
 from gallery.models import Item
 from gallery.tasks import run_item
-from roles.models import Group, Membership
 from tests.data import needs, shared
 from tests.factories import UserFactory
 
@@ -43,25 +42,6 @@ def zip_of(entries, name="staff.zip"):
         for entry, path in entries.items():
             archive.write(shared(path), entry)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
-
-
-@pytest.fixture
-def owner(user):
-    return user
-
-
-@pytest.fixture
-def group(owner):
-    group = Group.objects.create(name="Reception")
-    Membership.objects.create(user=owner, group=group)
-    return group
-
-
-@pytest.fixture
-def member(group):
-    person = UserFactory()
-    Membership.objects.create(user=person, group=group)
-    return person
 
 
 @pytest.fixture

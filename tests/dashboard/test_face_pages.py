@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.models import ApiKey
 from faces import services
 from faces.models import Face, FaceProject, Recognition, Subject
-from roles.models import Group, Membership
+from roles.models import Group
 from tests.data import needs, shared
 from tests.factories import UserFactory
 
@@ -26,25 +26,6 @@ def signed_in(user):
 
 def upload(name, content_type="image/jpeg"):
     return SimpleUploadedFile(name, shared(f"faces/{name}").read_bytes(), content_type=content_type)
-
-
-@pytest.fixture
-def owner(user):
-    return user
-
-
-@pytest.fixture
-def group(owner):
-    group = Group.objects.create(name="Reception")
-    Membership.objects.create(user=owner, group=group)
-    return group
-
-
-@pytest.fixture
-def member(group):
-    person = UserFactory()
-    Membership.objects.create(user=person, group=group)
-    return person
 
 
 @pytest.fixture
