@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Capture, UploadPart
+from .models import Capture, UploadPart, WorkerSpeed
 
 
 class UploadPartInline(admin.TabularInline):
@@ -27,3 +27,16 @@ class UploadPartAdmin(admin.ModelAdmin):
     list_display = ["capture", "number", "size", "etag", "received_at"]
     list_filter = ["received_at"]
     search_fields = ["capture__eid", "capture__name", "etag"]
+
+
+@admin.register(WorkerSpeed)
+class WorkerSpeedAdmin(admin.ModelAdmin):
+    """Measured by the workers (`manage.py calibrate`); deleting a row makes that worker measure again."""
+
+    list_display = ["host", "device", "threads", "rasterizer", "training_seconds", "cpu_seconds", "runs",
+                    "updated_at"]
+    readonly_fields = ["host", "device", "threads", "rasterizer", "training_seconds", "cpu_seconds", "corrections",
+                       "runs", "measured_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False

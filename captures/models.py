@@ -160,3 +160,36 @@ class UploadPart(models.Model):
 
     def __str__(self):
         return f"part {self.number} of {self.capture_id}"
+
+
+class WorkerSpeed(models.Model):
+    """A worker machine's measured speed, from which a reconstruction's time is estimated before it starts
+    (captures/reconstruction/presets.py): one row per machine, training device and thread count, measured
+    again when the rasteriser changes, and corrected by the runs it finishes."""
+
+    host = models.CharField(max_length=128)
+    device = models.CharField(max_length=16, help_text='"cpu" or "cuda": where its training runs.')
+    threads = models.PositiveSmallIntegerField(help_text="CPU threads a worker's torch uses.")
+    rasterizer = models.CharField(max_length=64, help_text="The rasteriser measured (a new build measures again).")
+    training_seconds = models.FloatField(help_text="The benchmark's seconds on the training device.")
+    cpu_seconds = models.FloatField(help_text="The benchmark's seconds on the CPU.")
+    corrections = models.JSONField(default=dict, blank=True,
+                                   help_text="Per stage: measured / estimated seconds of its finished runs.")
+    runs = models.PositiveIntegerField(default=0, help_text="Finished runs the corrections learnt from.")
+    measured_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["host", "device", "threads", "rasterizer"],
+                                               name="one_speed_per_worker_setup")]
+        verbose_name_plural = "worker speeds"
+
+    def __str__(self):
+        return f"{self.host} ({self.device}, {self.threads} threads)"
+
+    def calibration(self):
+        from captures.reconstruction.presets import Calibration
+
+        return Calibration(training_seconds=self.training_seconds, cpu_seconds=self.cpu_seconds,
+                           corrections=dict(self.corrections), measured=True)

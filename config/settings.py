@@ -139,15 +139,19 @@ else:
 # --- Task queue (django-q2) -----------------------------------------------------------------
 # Gaussian splatting: the longest a reconstruction may run, its default length, and the cap on splats.
 RECONSTRUCTION_TIMEOUT = int(os.environ.get("ATLAS_RECONSTRUCTION_TIMEOUT", str(6 * 3600)))
-RECONSTRUCTION_DEFAULT_ITERATIONS = int(os.environ.get("ATLAS_RECONSTRUCTION_ITERATIONS", "3000"))
+# Quality preset of a reconstruction that asks for none (captures/reconstruction/presets.py: draft, standard,
+# high); ATLAS_RECONSTRUCTION_ITERATIONS, when set, replaces its iteration count.
+RECONSTRUCTION_PRESET = os.environ.get("ATLAS_RECONSTRUCTION_PRESET", "standard")
+RECONSTRUCTION_DEFAULT_ITERATIONS = (int(os.environ["ATLAS_RECONSTRUCTION_ITERATIONS"])
+                                     if os.environ.get("ATLAS_RECONSTRUCTION_ITERATIONS") else None)
 # Seed 004's file URLs of a private capture work without a token until they expire, as presigned URLs do.
 FILE_URL_LIFETIME = timedelta(hours=int(os.environ.get("ATLAS_FILE_URL_HOURS", "6")))
 RECONSTRUCTION_METHOD = os.environ.get("ATLAS_RECONSTRUCTION_METHOD", "gaussian-splatting")
-RECONSTRUCTION_MAX_GAUSSIANS = int(os.environ.get("ATLAS_MAX_GAUSSIANS", "300000"))
-# Long sides in pixels: of the frames structure-from-motion sees (HD), and of the training images
-# (unset: 480 on the CPU, 1280 on CUDA).
+# Long side in pixels of the frames structure-from-motion sees (HD). The preset's splat budget, frame count and
+# training size (long side) apply unless these are set.
 RECONSTRUCTION_FRAME_SIZE = int(os.environ.get("ATLAS_FRAME_SIZE", "1280"))
-RECONSTRUCTION_FRAME_COUNT = int(os.environ.get("ATLAS_FRAME_COUNT", "100"))
+RECONSTRUCTION_MAX_GAUSSIANS = int(os.environ["ATLAS_MAX_GAUSSIANS"]) if os.environ.get("ATLAS_MAX_GAUSSIANS") else None
+RECONSTRUCTION_FRAME_COUNT = int(os.environ["ATLAS_FRAME_COUNT"]) if os.environ.get("ATLAS_FRAME_COUNT") else None
 RECONSTRUCTION_TRAIN_SIZE = int(os.environ["ATLAS_TRAIN_SIZE"]) if os.environ.get("ATLAS_TRAIN_SIZE") else None
 
 # The longest any job may run; every pipeline's own timeout is at most this.

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from captures import estimates
+from captures.reconstruction.presets import CUSTOM, NAMES
 from gallery.pipelines import Input, Output, OutputKind, Parameter, PipelineFailed, register
 from media import MediaError
 
@@ -41,8 +43,10 @@ OCTET = "application/octet-stream"
     ],
     inputs=[Input("captures.capture", CAPTURE_INPUTS)],
     parameters=[
-        Parameter("iterations", default=lambda: settings.RECONSTRUCTION_DEFAULT_ITERATIONS,
-                  label="Training iterations", minimum=1, maximum=100_000),
+        # A quality preset (captures/reconstruction/presets.py) picks iterations, training size, splat budget
+        # and frames; `iterations`, when given, replaces the preset's count ("custom": Standard's other choices).
+        Parameter("preset", default=None, label="Quality", choices=(*NAMES, CUSTOM)),
+        Parameter("iterations", default=None, label="Training iterations", minimum=1, maximum=100_000),
         Parameter("save_iterations", default=list, label="Iterations to save a snapshot at", minimum=1,
                   maximum=100_000, many=True),
         # Seed 001's example asks splatting for a "model" too: accepted, and never made (it stays missing).
@@ -56,22 +60,26 @@ def run_gaussian_splatting(item, job):
 
     capture = capture_of(item, job, doing="reconstruct")
     parameters = item.parameters
-    # Items queued before the parameters were named alike said "total_iterations".
-    iterations = int(parameters.get("iterations") or parameters.get("total_iterations")
-                     or settings.RECONSTRUCTION_DEFAULT_ITERATIONS)
-    save_iterations = sorted({int(i) for i in parameters.get("save_iterations", []) if 0 < int(i) <= iterations})
+    chosen = estimates.chosen_preset(parameters)
+    save_iterations = sorted({int(i) for i in parameters.get("save_iterations", [])
+                              if 0 < int(i) <= chosen.iterations})
     snapshot_outputs = [kind for kind in parameters.get("output_types", ["splat_cloud"])
                         if kind in ("splat_cloud", "point_cloud", "video")]
+    speed = estimates.calibrate()  # measured once per machine and rasteriser build: seconds, the first time
+    expected = estimates.stage_seconds(chosen, estimates.source_of(capture), speed)
+    for stage, seconds in expected.items():
+        job.expect(stage, seconds)
     try:
         result = reconstruct(
-            local_source(capture, job), job.work_dir / "reconstruction", iterations=iterations,
+            local_source(capture, job), job.work_dir / "reconstruction", preset=chosen,
             save_iterations=save_iterations, snapshot_outputs=snapshot_outputs or ("splat_cloud",),
             max_gaussians=settings.RECONSTRUCTION_MAX_GAUSSIANS, frame_size=settings.RECONSTRUCTION_FRAME_SIZE,
-            frame_count=settings.RECONSTRUCTION_FRAME_COUNT,
-            train_size=settings.RECONSTRUCTION_TRAIN_SIZE, report=job.report,
+            frame_count=settings.RECONSTRUCTION_FRAME_COUNT, train_size=settings.RECONSTRUCTION_TRAIN_SIZE,
+            report=job.report,
         )
     except (ReconstructionError, MediaError) as exc:
         raise PipelineFailed(str(exc)) from exc
+    estimates.learn(speed, expected, result.seconds)
     outputs = [
         Output("ply", result.ply, content_type=OCTET),
         Output("splat", result.splat, content_type=OCTET),
@@ -87,6 +95,8 @@ def run_gaussian_splatting(item, job):
     item.parameters = {**parameters, "result": {
         "frames": result.frames, "registered": result.registered, "num_gaussians": result.num_gaussians,
         "max_gaussians": result.max_gaussians, "cap_hit": result.cap_hit, "device": result.device,
+        "preset": result.preset, "iterations": result.iterations, "train_size": result.train_size,
+        "expected_seconds": {stage: round(value, 1) for stage, value in expected.items()},
         "seconds": {stage: round(value, 1) for stage, value in result.seconds.items()},
         "poses": result.poses.method, "poses_note": result.poses.note, "poses_check": result.poses.check,
     }}

@@ -9,27 +9,28 @@ only touched once training starts, never at import.
 """
 
 import json
+import math
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from . import splat_io
+from . import presets, splat_io
 from .datasets import load_image_set, load_llff, load_nerf_synthetic
 from .errors import ReconstructionError
 from .formats.ksplat import write_ksplat
 from .formats.sog import write_sog
 from .frames import HD_LONG_SIDE, extract_frames, prepare_images
-from .gaussians import orbit_cameras, render_image, train, write_video
+from .gaussians import orbit_cameras, render, render_image, train, write_video
 from .phone_poses import PoseSource, load_phone_capture
+from .presets import Preset
+from .scene import Scene
 from .sfm import run_sfm
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v"}
-# Training resolution (long side): the CPU rasteriser is the bottleneck, so CPU runs train smaller.
-TRAIN_SIZE_CPU = 480
-TRAIN_SIZE_CUDA = 1280
 # Posed datasets have no point cloud: training starts from this many random points.
 STARTING_POINTS = 20_000
 ORBIT_FRAMES = 90
@@ -57,6 +58,10 @@ class Reconstruction:
     seconds: dict = field(default_factory=dict)  # stage -> seconds
     device: str = "cpu"
     poses: PoseSource = field(default_factory=lambda: PoseSource("structure-from-motion"))
+    preset: str = presets.DEFAULT
+    iterations: int = 0
+    train_size: int = 0
+    held_out: dict = field(default_factory=dict)  # camera name -> PSNR (dB) of the views kept out of training
 
 
 def _nothing(stage, done, total):
@@ -101,26 +106,34 @@ def load_source(source, work_dir, *, frame_count=100, frame_size=HD_LONG_SIDE, t
     return scene, images, len(frames), poses
 
 
-def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapshot_outputs=("splat_cloud",),
-                max_gaussians=200_000, frame_count=100, frame_size=HD_LONG_SIDE, train_size=None, device=None,
-                report=None, seed=0) -> Reconstruction:
+def reconstruct(source, out_dir, *, preset: Preset | None = None, iterations=None, save_iterations=(),
+                snapshot_outputs=("splat_cloud",), max_gaussians=None, frame_count=None, frame_size=HD_LONG_SIDE,
+                train_size=None, device=None, hold_out_every=None, report=None, seed=0) -> Reconstruction:
     """Runs every stage on `source` and writes the results into `out_dir`.
 
-    save_iterations: iterations at which snapshots are written, each with the outputs named in
-    snapshot_outputs ("splat_cloud": the splats as .ply, "point_cloud": their centres as a coloured
-    point cloud, "video": a short orbit).
+    preset: the quality preset (presets.py; default the device's Standard), whose iterations, splat budget,
+    training size and frame count apply unless given here. save_iterations: iterations at which snapshots
+    are written, each with the outputs named in snapshot_outputs ("splat_cloud": the splats as .ply,
+    "point_cloud": their centres as a coloured point cloud, "video": a short orbit). hold_out_every: keep
+    every n-th view out of training and measure the model on those (`Reconstruction.held_out`).
     """
-    report = report or _nothing
+    clock = _StageClock(report or _nothing)
+    report = clock.report
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir / "work"
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    train_size = train_size or (TRAIN_SIZE_CUDA if device.type == "cuda" else TRAIN_SIZE_CPU)
+    preset = preset or presets.preset(presets.DEFAULT, presets.device_kind(device))
+    iterations = iterations or preset.iterations
+    max_gaussians = max_gaussians or preset.max_gaussians
+    frame_count = frame_count or preset.frame_count
+    train_size = train_size or preset.train_size
     seconds, started = {}, time.monotonic()
 
     scene, images, frame_total, poses = load_source(source, work_dir, frame_count=frame_count,
                                                     frame_size=frame_size, train_size=train_size, report=report)
     seconds["frames+poses"] = time.monotonic() - started
+    seconds.update(clock.finish())
     if len(scene.cameras) < 3:
         raise ReconstructionError("Fewer than 3 views could be placed in 3D; there is nothing to reconstruct. "
                                   "Film more slowly, all around the object.")
@@ -131,10 +144,15 @@ def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapsho
         snapshots[iteration] = _write_snapshot(model, scene, out_dir / "snapshots" / str(iteration),
                                                snapshot_outputs)
 
+    held = [i for i in range(len(scene.cameras)) if hold_out_every and i % hold_out_every == hold_out_every - 1]
+    kept = [i for i in range(len(scene.cameras)) if i not in held]
+    training_scene = Scene([scene.cameras[i] for i in kept], scene.points, scene.colors)
     stage_started = time.monotonic()
-    result = train(scene, images, iterations=iterations, save_iterations=save_iterations,
-                   max_gaussians=max_gaussians, report=report, seed=seed, device=device, on_snapshot=snapshot)
+    result = train(training_scene, [images[i] for i in kept], iterations=iterations,
+                   save_iterations=save_iterations, max_gaussians=max_gaussians, report=report, seed=seed,
+                   device=device, on_snapshot=snapshot)
     seconds["training"] = time.monotonic() - stage_started
+    held_out = {scene.cameras[i].name: held_out_psnr(result.model, scene.cameras[i], images[i]) for i in held}
 
     stage_started = time.monotonic()
     report("export", 0, 5)
@@ -168,8 +186,45 @@ def reconstruct(source, out_dir, *, iterations=3000, save_iterations=(), snapsho
         ply=ply, splat=splat, point_cloud=point_cloud, video=video, thumbnail=thumbnail, cameras=cameras, sog=sog,
         ksplats=ksplats, snapshots=snapshots, frames=frame_total, registered=len(scene.cameras),
         num_gaussians=result.num_gaussians, max_gaussians=max_gaussians, cap_hit=result.cap_hit, seconds=seconds,
-        device=str(device), poses=poses,
+        device=str(device), poses=poses, preset=preset.name, iterations=iterations, train_size=train_size,
+        held_out=held_out,
     )
+
+
+@torch.no_grad()
+def held_out_psnr(model, camera, image) -> float:
+    """PSNR (dB) of the model's render from `camera` (on white) against `image` (RGB, or RGBA composited on
+    white), as training sees it."""
+    target = torch.as_tensor(np.asarray(image) if not torch.is_tensor(image) else image).float()
+    target = target / 255 if target.max() > 1.5 else target
+    target = target.permute(2, 0, 1).to(model.device)
+    if target.shape[0] == 4:
+        target = target[:3] * target[3:] + (1 - target[3:])
+    rendered = render(model, camera, (1.0, 1.0, 1.0)).image.clamp(0, 1)
+    mse = float(torch.mean((rendered - target) ** 2))
+    return float("inf") if mse == 0 else -10 * math.log10(mse)
+
+
+class _StageClock:
+    """Passes reports on, and times the stages before training (frames, poses) from their first report."""
+
+    def __init__(self, report):
+        self.forward, self.stage, self.began, self.took = report, None, 0.0, {}
+
+    def report(self, stage, done, total):
+        now = time.monotonic()
+        if stage != self.stage:
+            if self.stage is not None:
+                self.took[self.stage] = self.took.get(self.stage, 0.0) + now - self.began
+            self.stage, self.began = stage, now
+        self.forward(stage, done, total)
+
+    def finish(self):
+        """{stage: seconds} of the stages reported so far, the current one ending now."""
+        if self.stage is not None:
+            self.took[self.stage] = self.took.get(self.stage, 0.0) + time.monotonic() - self.began
+            self.stage = None
+        return dict(self.took)
 
 
 def camera_records(cameras):

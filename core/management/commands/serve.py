@@ -17,6 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2)
 
     def handle(self, *args, bind, web_workers, **options):
+        from captures.estimates import calibrate
+
+        # Before the workers start, while the machine is quiet: the speed reconstruction estimates scale by.
+        calibrate(say=self.stdout.write)
         python = sys.executable
         processes = {
             "web": subprocess.Popen([
