@@ -19,6 +19,8 @@ from django.conf import settings
 from captures.reconstruction import presets
 from captures.reconstruction.presets import Calibration, Source
 
+from gallery.models import duration_words
+
 from .models import WorkerSpeed
 
 log = logging.getLogger(__name__)
@@ -98,15 +100,19 @@ def current_calibration() -> Calibration:
 
 def estimates(source: Source, kind=None) -> list[dict]:
     """Each preset of the workers' device with its expected seconds on `source`: what the upload form shows."""
-    kind = kind or _workers_kind()
+    kind = kind or workers_kind()
     calibration = current_calibration()
-    return [{"name": p.name, "label": p.label, "summary": p.summary, "iterations": p.iterations,
-             "train_size": p.train_size, "seconds": round(presets.expected_seconds(p, source, calibration)),
-             "measured": calibration.measured}
-            for p in presets.PRESETS[kind]]
+    rows = []
+    for preset in presets.PRESETS[kind]:
+        seconds = round(presets.expected_seconds(preset, source, calibration))
+        rows.append({"name": preset.name, "label": preset.label, "summary": preset.summary,
+                     "iterations": preset.iterations, "train_size": preset.train_size, "seconds": seconds,
+                     "words": duration_words(seconds), "measured": calibration.measured})
+    return rows
 
 
-def _workers_kind():
+def workers_kind():
+    """The training device of the latest measured worker ("cpu"/"cuda"), else this machine's."""
     speed = WorkerSpeed.objects.first()
     return speed.device if speed else presets.device_kind()
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("captures/", captures.capture_list, name="captures"),
     path("captures/new/", captures.capture_new, name="capture_new"),
+    path("captures/new/estimates.json", captures.capture_estimates, name="capture_estimates"),
     path("captures/<uuid:eid>/", captures.capture_detail, name="capture_detail"),
     path("captures/<uuid:eid>/status.json", captures.capture_status_json, name="capture_status"),
     path("captures/<uuid:eid>/parts.json", captures.capture_parts, name="capture_parts"),

@@ -171,13 +171,20 @@ def time_left_words(seconds):
     """"about 3 min left", "about 1 h 20 min left", "less than a minute left"; "" for None."""
     if seconds is None:
         return ""
+    return f"{duration_words(seconds)} left"
+
+
+def duration_words(seconds):
+    """"about 3 min", "about 1 h 20 min", "less than a minute"; "" for None."""
+    if seconds is None:
+        return ""
     if seconds < 60:
-        return "less than a minute left"
+        return "less than a minute"
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"about {minutes} min left"
+        return f"about {minutes} min"
     hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes} min left" if minutes else f"about {hours} h left"
+    return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"
 
 
 class Item(models.Model):

@@ -6,9 +6,11 @@ from pathlib import PurePosixPath
 from django import forms
 from django.conf import settings
 
-from captures import limits
+from captures import estimates, limits
 from captures.models import Capture
 from captures.selectors import reconstruction_methods
+from captures.reconstruction import presets
+from captures.reconstruction.presets import Source
 from captures.services import max_upload_bytes
 from core.names import validate_name
 from media.archive import extract_images
@@ -79,10 +81,11 @@ class NewCaptureForm(forms.Form):
     file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     file_size = forms.IntegerField(required=False, widget=forms.HiddenInput)
     method = forms.ChoiceField(label="Method", choices=())
+    preset = forms.ChoiceField(label="Quality", choices=(), widget=forms.RadioSelect, required=False)
     iterations = forms.IntegerField(
-        label="Training iterations", min_value=MIN_ITERATIONS, max_value=MAX_ITERATIONS,
-        help_text=f"From {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}: more iterations give a sharper model "
-                  "and take longer.",
+        label="Training iterations", min_value=MIN_ITERATIONS, max_value=MAX_ITERATIONS, required=False,
+        help_text=f"Custom only, from {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}, at Standard's image size: more "
+                  "iterations give a sharper model and take longer.",
         widget=forms.NumberInput(attrs={"step": 100}),
     )
 
@@ -94,10 +97,23 @@ class NewCaptureForm(forms.Form):
         self.fields["method"].choices = methods
         if methods:
             self.fields["method"].initial = methods[0][0]
-        self.fields["iterations"].initial = settings.RECONSTRUCTION_DEFAULT_ITERATIONS
+        self.estimates = estimates.estimates(Source())
+        self.fields["preset"].choices = [*((e["name"], e["label"]) for e in self.estimates),
+                                         (presets.CUSTOM, "Custom")]
+        self.fields["preset"].initial = settings.RECONSTRUCTION_PRESET
+        self.fields["iterations"].initial = (settings.RECONSTRUCTION_DEFAULT_ITERATIONS
+                                             or presets.preset(presets.DEFAULT, self.estimates_kind).iterations)
+
+    @property
+    def estimates_kind(self):
+        return estimates.workers_kind()
 
     def clean(self):
         cleaned = super().clean()
+        if "preset" not in self.errors and not cleaned.get("preset"):  # a page from before the presets: iterations
+            cleaned["preset"] = presets.CUSTOM if cleaned.get("iterations") else settings.RECONSTRUCTION_PRESET
+        if cleaned.get("preset") == presets.CUSTOM and not cleaned.get("iterations") and "iterations" not in self.errors:
+            self.add_error("iterations", "Custom needs a number of training iterations.")
         file_name, file_size = cleaned.get("file_name"), cleaned.get("file_size")
         if "file_name" in self.errors or "file_size" in self.errors:
             return cleaned
@@ -130,7 +146,24 @@ class NewCaptureForm(forms.Form):
 
     @property
     def reconstruction_parameters(self):
-        return {"method": self.cleaned_data["method"], "iterations": self.cleaned_data["iterations"]}
+        parameters = {"method": self.cleaned_data["method"], "preset": self.cleaned_data["preset"]}
+        if parameters["preset"] == presets.CUSTOM:
+            parameters["iterations"] = self.cleaned_data["iterations"]
+        return parameters
+
+
+class EstimateForm(forms.Form):
+    """What the browser knows of the chosen file before it is sent, for the presets' expected times: a video's
+    frame size (read from its metadata), or that it is photos (and how many, when it knows)."""
+
+    kind = forms.ChoiceField(choices=[("video", "video"), ("photos", "photos")])
+    width = forms.IntegerField(required=False, min_value=1, max_value=16_384)
+    height = forms.IntegerField(required=False, min_value=1, max_value=16_384)
+    photos = forms.IntegerField(required=False, min_value=1, max_value=MAX_PHOTOS)
+
+    def source(self):
+        data = self.cleaned_data
+        return Source(data["kind"], data.get("width"), data.get("height"), data.get("photos"))
 
 
 class RenameForm(forms.Form):

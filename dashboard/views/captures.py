@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from captures import selectors, services
+from captures import estimates, selectors, services
 from captures.models import Capture
 from core.downloads import file_response
 from core.errors import NotFound, ServiceError
@@ -20,6 +20,7 @@ from gallery import pipelines
 
 from ..forms.captures import (
     ACCEPT,
+    EstimateForm,
     NewCaptureForm,
     RenameForm,
     StateFilterForm,
@@ -84,8 +85,19 @@ def capture_new(request):
     else:
         form, status = NewCaptureForm(), 200
     return render(request, "dashboard/captures/new.html", {
-        "form": form, "limits": upload_limits(), "accept": ACCEPT,
+        "form": form, "limits": upload_limits(), "accept": ACCEPT, "estimates": form.estimates,
     }, status=status)
+
+
+@login_required
+@require_GET
+def capture_estimates(request):
+    """The quality presets, each with the time it is expected to take on this server for the file the person
+    chose (kind, frame size), before anything is uploaded."""
+    form = EstimateForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    return JsonResponse({"presets": estimates.estimates(form.source())})
 
 
 def upload_plan(capture):

@@ -12,7 +12,7 @@ from PIL import Image
 from plyfile import PlyData
 
 from captures import services
-from captures.models import Capture
+from captures.models import Capture, WorkerSpeed
 from captures.reconstruction.formats.ksplat import read_ksplat
 from captures.reconstruction.formats.sog import read_sog
 from captures.reconstruction.splat_io import read_splat
@@ -72,6 +72,11 @@ def test_a_photo_capture_is_reconstructed_into_splats(settings):
     assert item.file("splat_cloud", iteration=20) and item.file("point_cloud", iteration=20)
     capture.refresh_from_db()
     assert capture.state == Capture.State.READY
+    # The run was estimated before it started, from this machine's measured speed, and taught it.
+    assert (result["preset"], result["iterations"], result["train_size"]) == ("custom", 40, 96)
+    assert set(result["expected_seconds"]) == {"frames", "poses", "training", "export"}
+    speed = WorkerSpeed.objects.get()
+    assert speed.runs == 1 and set(speed.corrections) == {"frames", "poses", "training", "export"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,8 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from captures import selectors, services
+from captures import estimates, selectors, services
+from captures.reconstruction import presets
 from captures.models import Capture
 from gallery.models import Item, ItemFile
 from tests.data import shared
@@ -200,6 +201,12 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert '<label for="id_name">' in html and '<label for="id_iterations">Training iterations</label>' in html
     assert '<option value="gaussian-splatting" selected>Gaussian splatting</option>' in html
     assert 'value="4200"' in html and 'min="100"' in html and 'max="30000"' in html
+    # Quality presets, Standard chosen, each with its expected time; the iterations only for Custom.
+    assert re.findall(r'name="preset" value="(\w+)"', html) == ["draft", "standard", "high", "custom"]
+    assert re.search(r'value="standard" checked>\s*<span class="preset-name">Standard</span>\s*'
+                     r'<span class="preset-time" data-preset-time="standard">about \d+ min</span>', html)
+    assert re.search(r'<div id="custom-iterations" hidden>\s*<label for="id_iterations">', html)
+    assert "the reference\n          machine (2 CPU cores)" in html and "js/presets.js" in html
     assert "MOV or MP4, up to 50 GB, 30 minutes and 7680×4320 pixels" in html
     assert "a .zip of up to 5,000 JPEG or PNG images" in html
     assert "<noscript>" in html and "Uploading needs JavaScript" in html
@@ -257,9 +264,48 @@ def test_a_valid_form_answers_the_upload_plan_and_keeps_the_parameters(browser, 
     }
     assert capture.owner == user and capture.input_data_format == "video"
     assert capture.original_filename == "Chair.MOV"
-    assert capture.reconstruction_parameters == {"method": "gaussian-splatting", "iterations": 700}
+    # A page from before the presets sends only iterations: a custom run of that length.
+    assert capture.reconstruction_parameters == {"method": "gaussian-splatting", "preset": "custom", "iterations": 700}
     zipped = post_plan(browser, file_name="photos.zip", file_size="1000").json()
     assert Capture.objects.get(eid=zipped["eid"]).input_data_format == "bulk-images"
+
+
+@pytest.mark.parametrize(("fields", "parameters"), [
+    ({"preset": "draft"}, {"method": "gaussian-splatting", "preset": "draft"}),  # the iterations box is ignored
+    ({"preset": "high", "iterations": ""}, {"method": "gaussian-splatting", "preset": "high"}),
+    ({"preset": "custom", "iterations": "2500"}, {"method": "gaussian-splatting", "preset": "custom",
+                                                  "iterations": 2500}),
+])
+def test_the_chosen_quality_preset_goes_with_the_capture(browser, user, fields, parameters):
+    response = post_plan(browser, **fields)
+    assert response.status_code == 201
+    assert Capture.objects.get(eid=response.json()["eid"]).reconstruction_parameters == parameters
+
+
+@pytest.mark.parametrize(("fields", "errors"), [
+    ({"preset": "custom", "iterations": ""}, {"iterations": ["Custom needs a number of training iterations."]}),
+    ({"preset": "ultra"}, {"preset": ["Select a valid choice. ultra is not one of the available choices."]}),
+])
+def test_a_preset_that_cannot_run_is_refused_by_control(browser, user, fields, errors):
+    response = post_plan(browser, **fields)
+    assert response.status_code == 400
+    assert response.json() == {"errors": errors}
+    assert not Capture.objects.exists()
+
+
+def test_the_presets_expected_times_follow_the_chosen_file(browser, user):
+    small = browser.get("/captures/new/estimates.json", {"kind": "video", "width": 136, "height": 240}).json()
+    large = browser.get("/captures/new/estimates.json", {"kind": "video", "width": 1920, "height": 1080}).json()
+    assert [p["name"] for p in small["presets"]] == ["draft", "standard", "high"]
+    for little, big in zip(small["presets"], large["presets"], strict=True):
+        assert 0 < little["seconds"] < big["seconds"]  # a 136x240 video trains at its own small size
+        assert little["words"].startswith(("about", "less than"))
+    seconds = [p["seconds"] for p in large["presets"]]
+    assert seconds == sorted(seconds) and seconds[0] < seconds[-1]
+    refused = browser.get("/captures/new/estimates.json", {"kind": "hologram", "width": "wide"})
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": {"kind": ["Select a valid choice. hologram is not one of the available "
+                                                  "choices."], "width": ["Enter a whole number."]}}
 
 
 def test_the_browser_flow_uploads_in_parts_resumes_and_hands_the_parameters_to_the_reconstruction(
@@ -310,11 +356,16 @@ def test_the_browser_flow_uploads_in_parts_resumes_and_hands_the_parameters_to_t
 
 
 def test_without_chosen_parameters_the_reconstruction_uses_the_default(user, settings):
-    settings.RECONSTRUCTION_DEFAULT_ITERATIONS = 2100
     capture = services.start_multipart(owner=user, name="Seed client", bytesize=10, input_data_format="video")
     services.receive_part(capture, 1, ContentFile(b"0123456789"), 10)
     services.complete_multipart(capture, [{"number": 1, "etag": hashlib.md5(b"0123456789").hexdigest()}])
-    assert capture.items.get(pipeline="gaussian-splatting").parameters["iterations"] == 2100
+    parameters = capture.items.get(pipeline="gaussian-splatting").parameters
+    assert (parameters["preset"], parameters["iterations"]) == (None, None)  # chosen when it runs
+    assert estimates.chosen_preset(parameters, "cpu") == presets.preset("standard", "cpu")
+    settings.RECONSTRUCTION_PRESET = "draft"
+    assert estimates.chosen_preset(parameters, "cpu").name == "draft"
+    settings.RECONSTRUCTION_DEFAULT_ITERATIONS = 2100  # ATLAS_RECONSTRUCTION_ITERATIONS
+    assert estimates.chosen_preset(parameters, "cpu") == presets.preset("draft", "cpu").custom(2100)
 
 
 # --- the detail page and its live status -------------------------------------------------------------------

@@ -1,0 +1,69 @@
+// The new-capture page's quality presets: the iterations field only for Custom, and each preset's expected
+// time for the file chosen. The server estimates (captures/estimates.py) from what the browser can read
+// before sending a byte: a video's frame size from its metadata, or that the file is a zip of photos.
+
+const fieldset = document.getElementById("presets");
+const fileInput = document.getElementById("id_file");
+const custom = document.getElementById("custom-iterations");
+const basis = document.getElementById("preset-basis");
+
+function showCustom() {
+  const chosen = fieldset.querySelector("input[name=preset]:checked");
+  custom.hidden = !chosen || chosen.value !== "custom";
+}
+
+// A video's displayed size from its metadata, or null when this browser cannot read it (e.g. HEVC).
+function videoSize(file) {
+  return new Promise((resolve) => {
+    const video = document.createElement("video");
+    const url = URL.createObjectURL(file);
+    const done = (size) => {
+      URL.revokeObjectURL(url);
+      resolve(size);
+    };
+    video.preload = "metadata";
+    video.muted = true;
+    video.addEventListener("loadedmetadata", () => done(video.videoWidth ? [video.videoWidth, video.videoHeight] : null));
+    video.addEventListener("error", () => done(null));
+    setTimeout(() => done(null), 5000);
+    video.src = url;
+  });
+}
+
+async function updateTimes() {
+  const file = fileInput.files[0];
+  if (!file) return;
+  const query = new URLSearchParams();
+  if (file.name.toLowerCase().endsWith(".zip")) {
+    query.set("kind", "photos");
+  } else {
+    query.set("kind", "video");
+    const size = await videoSize(file);
+    if (size) {
+      query.set("width", size[0]);
+      query.set("height", size[1]);
+    }
+  }
+  try {
+    const response = await fetch(`${fieldset.dataset.estimatesUrl}?${query}`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const { presets } = await response.json();
+    for (const preset of presets) {
+      const time = fieldset.querySelector(`[data-preset-time="${preset.name}"]`);
+      if (time) time.textContent = preset.words;
+    }
+    const what = query.get("kind") === "photos" ? "these photos" : query.has("width")
+      ? `this ${query.get("width")}×${query.get("height")} video` : "this video";
+    basis.textContent = `Times for ${what} on this server's workers${presets[0]?.measured ? "" : " (not measured yet: "
+      + "the reference machine's figures)"}, including finding the camera positions and writing the model files.`;
+    fieldset.dataset.estimated = "true";
+  } catch {
+    // The times stay those of a typical video.
+  }
+}
+
+if (fieldset) {
+  fieldset.addEventListener("change", showCustom);
+  fileInput?.addEventListener("change", updateTimes);
+  showCustom();
+}
