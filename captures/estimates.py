@@ -18,7 +18,6 @@ from django.conf import settings
 
 from captures.reconstruction import presets
 from captures.reconstruction.presets import Calibration, Source
-
 from gallery.models import duration_words
 
 from .models import WorkerSpeed

@@ -8,9 +8,9 @@ from django.conf import settings
 
 from captures import estimates, limits
 from captures.models import Capture
-from captures.selectors import reconstruction_methods
 from captures.reconstruction import presets
 from captures.reconstruction.presets import Source
+from captures.selectors import reconstruction_methods
 from captures.services import max_upload_bytes
 from core.names import validate_name
 from media.archive import extract_images
@@ -112,7 +112,8 @@ class NewCaptureForm(forms.Form):
         cleaned = super().clean()
         if "preset" not in self.errors and not cleaned.get("preset"):  # a page from before the presets: iterations
             cleaned["preset"] = presets.CUSTOM if cleaned.get("iterations") else settings.RECONSTRUCTION_PRESET
-        if cleaned.get("preset") == presets.CUSTOM and not cleaned.get("iterations") and "iterations" not in self.errors:
+        custom = cleaned.get("preset") == presets.CUSTOM
+        if custom and not cleaned.get("iterations") and "iterations" not in self.errors:
             self.add_error("iterations", "Custom needs a number of training iterations.")
         file_name, file_size = cleaned.get("file_name"), cleaned.get("file_size")
         if "file_name" in self.errors or "file_size" in self.errors:

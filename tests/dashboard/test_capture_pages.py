@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from captures import estimates, selectors, services
-from captures.reconstruction import presets
 from captures.models import Capture
+from captures.reconstruction import presets
 from gallery.models import Item, ItemFile
 from tests.data import shared
 from tests.downloads import DATA, assert_range_downloads

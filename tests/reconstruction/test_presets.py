@@ -44,8 +44,8 @@ def test_the_estimate_scales_with_the_machine_the_input_and_the_corrections():
     here = presets.stage_seconds(standard, video)
     assert set(here) == {"frames", "poses", "training", "export"} and all(s > 0 for s in here.values())
 
-    slower = presets.stage_seconds(standard, video, Calibration(training_seconds=2 * presets.REFERENCE.benchmark_seconds,
-                                                                cpu_seconds=presets.REFERENCE.benchmark_seconds))
+    reference = presets.REFERENCE.benchmark_seconds
+    slower = presets.stage_seconds(standard, video, Calibration(training_seconds=2 * reference, cpu_seconds=reference))
     assert slower["training"] == pytest.approx(2 * here["training"])  # only training runs on the training device
     assert slower["poses"] == pytest.approx(here["poses"])
 
