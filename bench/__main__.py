@@ -1,5 +1,5 @@
-"""`python -m bench [--quick] [--only lego,milk,chair,raster,formats,faces,faceid]`: runs the benchmarks, each in a
-fresh process (its peak memory is its own, and no thread setting or cache carries over), and prints one table
+"""`python -m bench [--quick] [--only lego,milk,chair,presets,raster,formats,faces,faceid]`: runs the benchmarks,
+each in a fresh process (its peak memory is its own, and no thread setting or cache carries over), and prints one table
 per benchmark as it finishes, then the summary lines. Exits 1 if a benchmark raised."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from .report import Stopwatch, format_result, run_benchmark
 
-BENCHMARKS = ("lego", "milk", "chair", "raster", "formats", "faces", "faceid")
+BENCHMARKS = ("lego", "milk", "chair", "presets", "raster", "formats", "faces", "faceid")
 
 
 def main(argv=None) -> int:

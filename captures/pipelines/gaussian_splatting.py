@@ -47,6 +47,9 @@ OCTET = "application/octet-stream"
         # and frames; `iterations`, when given, replaces the preset's count ("custom": Standard's other choices).
         Parameter("preset", default=None, label="Quality", choices=(*NAMES, CUSTOM)),
         Parameter("iterations", default=None, label="Training iterations", minimum=1, maximum=100_000),
+        # For measuring a method: every n-th view stays out of training; the result lists the model's PSNR on them.
+        Parameter("hold_out", default=None, label="Views held out of training (every n-th)", minimum=2,
+                  maximum=100),
         Parameter("save_iterations", default=list, label="Iterations to save a snapshot at", minimum=1,
                   maximum=100_000, many=True),
         # Seed 001's example asks splatting for a "model" too: accepted, and never made (it stays missing).
@@ -75,7 +78,7 @@ def run_gaussian_splatting(item, job):
             save_iterations=save_iterations, snapshot_outputs=snapshot_outputs or ("splat_cloud",),
             max_gaussians=settings.RECONSTRUCTION_MAX_GAUSSIANS, frame_size=settings.RECONSTRUCTION_FRAME_SIZE,
             frame_count=settings.RECONSTRUCTION_FRAME_COUNT, train_size=settings.RECONSTRUCTION_TRAIN_SIZE,
-            report=job.report,
+            hold_out_every=parameters.get("hold_out"), report=job.report,
         )
     except (ReconstructionError, MediaError) as exc:
         raise PipelineFailed(str(exc)) from exc
@@ -92,11 +95,14 @@ def run_gaussian_splatting(item, job):
     ]
     for iteration, files in result.snapshots.items():
         outputs += [Output(kind, path, iteration=iteration) for kind, path in files.items()]
+    held_out = {"held_out_psnr": round(sum(result.held_out.values()) / len(result.held_out), 2)} if result.held_out \
+        else {}
     item.parameters = {**parameters, "result": {
         "frames": result.frames, "registered": result.registered, "num_gaussians": result.num_gaussians,
         "max_gaussians": result.max_gaussians, "cap_hit": result.cap_hit, "device": result.device,
         "preset": result.preset, "iterations": result.iterations, "train_size": result.train_size,
         "expected_seconds": {stage: round(value, 1) for stage, value in expected.items()},
+        **held_out,
         "seconds": {stage: round(value, 1) for stage, value in result.seconds.items()},
         "poses": result.poses.method, "poses_note": result.poses.note, "poses_check": result.poses.check,
     }}

@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from captures import selectors
 from captures.models import Capture
+from captures.reconstruction import presets
 from core.ids import parse_uuid
 from core.names import validate_name
 from doors.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, StringField
@@ -67,6 +68,12 @@ class FocusAreaSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="TrainingParameters")
 class TrainingParametersSerializer(serializers.Serializer):
     focus_area = FocusAreaSerializer(required=False, allow_null=True)
+    quality = serializers.ChoiceField(
+        choices=presets.NAMES, required=False,
+        error_messages={"invalid_choice": f'"{{input}}" is not a quality preset. '
+                                          f'Choose from {", ".join(presets.NAMES)}.'},
+        help_text="Addition (not in the seed): the reconstruction's quality preset, each choosing training "
+                  "iterations, image size, splat budget and frames for the server's device; standard when omitted.")
 
 
 @extend_schema_serializer(component_name="NewCaptureInput")

@@ -843,6 +843,15 @@ def test_focus_area_coordinates_must_be_numbers(api, auth):
         "msg": "Input should be a valid number: a JSON number without quotes.", "type": "float_type"}]}
 
 
+def test_a_client_may_choose_the_quality_preset_as_an_addition(api, auth):
+    eid = create(api, auth, training_parameters={"quality": "draft"}).json()["eid"]
+    assert Capture.objects.get(eid=eid).reconstruction_parameters == {"preset": "draft"}
+    response = create(api, auth, training_parameters={"quality": "ultra"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "training_parameters", "quality"]
+    assert response.json()["detail"][0]["msg"] == '"ultra" is not a quality preset. Choose from draft, standard, high.'
+
+
 def test_is_public_must_be_true_or_false(api, auth):
     eid = create(api, auth).json()["eid"]
     for value in ("yes", "true", 1, None):
