@@ -1,4 +1,5 @@
-"""The native CPU rasteriser: a C++ torch extension (csrc/raster.cpp) with OpenMP, built once into a kept folder.
+"""The native CPU rasteriser and SSIM loss: a C++ torch extension (csrc/raster.cpp, csrc/ssim.cpp) with OpenMP,
+built once into a kept folder.
 
 `available()` says whether it is built and loads it (it never builds); `build()` compiles it (about 20-30 s,
 once; `make install` runs it). The build folder is `$ATLAS_TORCH_EXTENSIONS_DIR`, or `<repo>/var/torch_extensions`,
@@ -10,6 +11,9 @@ float32 CPU tensors. It is two autograd functions: projection + SH colour (per G
 projected centres (`means2d`, whose `.grad` is kept as with the torch code), conics, depths and colours; and
 tiled compositing (16x16 tiles, front to back, per pixel) giving the image and alpha. Both run on
 torch.get_num_threads() threads.
+
+`ssim_native` is train.py's SSIM (its `_ssim_torch` is the reference) on the extension: one fused pass for
+the value (and the per-pixel derivatives), one for the gradient of the image; see csrc/ssim.cpp.
 
 `python -m captures.reconstruction.gaussians.native build` builds it, printing one line; it exits 1 (having
 said why) when the build fails.
@@ -28,7 +32,7 @@ import torch
 
 from ..scene import Camera
 
-SOURCES = [Path(__file__).resolve().parent / "csrc" / "raster.cpp"]
+SOURCES = [Path(__file__).resolve().parent / "csrc" / name for name in ("raster.cpp", "ssim.cpp")]
 CFLAGS = ["-O3", "-fopenmp", "-ffp-contract=off", "-std=c++17"]
 LDFLAGS = ["-fopenmp"]
 REPO = Path(__file__).resolve().parents[3]
@@ -153,6 +157,26 @@ class _Composite(torch.autograd.Function):
         if not ctx.drawn:  # as the torch code: nothing drawn, no gradient reaches the splats
             g_means2d = g_conics = g_opacities = g_colours = None
         return g_means2d, g_conics, g_opacities, g_colours, g_background, None, None, None, None
+
+
+class _SSIM(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, image, target, window, with_grad):
+        value, *maps = extension().ssim_forward(image, target, window, with_grad)
+        ctx.save_for_backward(image, target, window, *maps)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        image, target, window, *maps = ctx.saved_tensors
+        return extension().ssim_backward(image, target, window, *maps, float(grad)), None, None, None
+
+
+def ssim_native(image, target, window):
+    """Mean SSIM of (C, H, W) float32 CPU images with the 11-tap `window` (train.py's `_gaussian_window`),
+    zero padding; differentiable in `image` only (the target is data)."""
+    with_grad = torch.is_grad_enabled() and image.requires_grad  # (needs_input_grad ignores no_grad)
+    return _SSIM.apply(image.contiguous(), target.detach().contiguous(), window.detach().contiguous(), with_grad)
 
 
 def supports(*tensors) -> bool:

@@ -750,9 +750,17 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
   return {g_means2d, g_conics, g_opacities, g_colours, g_background};
 }
 
+// The fused SSIM loss (ssim.cpp, the module's second source).
+std::vector<torch::Tensor> ssim_forward(torch::Tensor image, torch::Tensor target, torch::Tensor window,
+                                        bool with_grad);
+torch::Tensor ssim_backward(torch::Tensor image, torch::Tensor target, torch::Tensor window, torch::Tensor d_mu,
+                            torch::Tensor d_xx, torch::Tensor d_xy, double scale);
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.def("project_forward", &project_forward, "projection and SH colour of 3D Gaussians");
   module.def("project_backward", &project_backward, "gradients of project_forward");
   module.def("composite_forward", &composite_forward, "tiled front-to-back compositing");
   module.def("composite_backward", &composite_backward, "gradients of composite_forward");
+  module.def("ssim_forward", &ssim_forward, "mean SSIM of two images (and its derivative maps)");
+  module.def("ssim_backward", &ssim_backward, "gradient of ssim_forward with respect to the image");
 }
