@@ -74,6 +74,9 @@ class TrainConfig:
     # million is about a second of forward pass per view on one CPU core with the torch rasteriser
     # (35 per pixel at 480x480, the CPU training size; a 100x100 view never reaches it). None: no budget.
     fragment_budget: float | None = 8_000_000
+    # Densification's clones stay under fragment_budget times this: once the optimiser has shrunk the start-up
+    # splats, fragments are cheaper than the start-up's guard assumes (the native rasteriser's are).
+    densify_budget_scale: float = float(__import__("os").environ.get("ATLAS_DENSIFY_BUDGET_SCALE", "1"))
     max_initial_screen_fraction: float = 1 / 8  # initial 3-sigma radius, of the shorter image side
     max_screen_fraction: float | None = 0.5  # cap while densifying, of the longer image side; None: off
     initial_opacity: float = 0.1
@@ -298,7 +301,8 @@ class _Densifier:
         A clone adds a copy of its box; a split replaces one box by two at 1/1.6 the size (about 0.78 of
         it in all), so splits free room, which clones may then use."""
         area = self.fragments_per_view()
-        room = self.config.fragment_budget - float(area.sum()) + (1 - 2 / 1.6 ** 2) * float(area[split].sum())
+        budget = self.config.fragment_budget * self.config.densify_budget_scale
+        room = budget - float(area.sum()) + (1 - 2 / 1.6 ** 2) * float(area[split].sum())
         order = torch.argsort(torch.where(clone, grads, torch.full_like(grads, -1.0)), descending=True)
         order = order[:int(clone.sum())]
         fits = torch.cumsum(area[order], 0) <= room
