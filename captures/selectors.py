@@ -180,3 +180,15 @@ def reconstruction_methods():
     """[(pipeline, label)] of the reconstruction pipelines registered on this server that take a capture."""
     return [(pipeline.name, pipeline.label)
             for pipeline in pipelines.in_category("reconstruction", made_from="captures.capture")]
+
+
+def reconstruction_quality(capture):
+    """The quality preset of the capture's newest gaussian-splatting run, or the one it will get once uploaded
+    (captures.estimates.chosen_preset); None for other methods."""
+    from .estimates import chosen_preset, workers_kind
+
+    item = capture.items.filter(pipeline="gaussian-splatting").order_by("-created_at").first()
+    if item is None and capture.reconstruction_parameters.get("method", "gaussian-splatting") != "gaussian-splatting":
+        return None
+    parameters = item.parameters if item else capture.reconstruction_parameters
+    return chosen_preset(parameters, workers_kind())

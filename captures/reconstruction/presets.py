@@ -34,7 +34,7 @@ class Preset:
 
     def custom(self, iterations):
         """This preset with another iteration count: "custom"."""
-        return replace(self, name=CUSTOM, label=f"Custom ({self.label}, {iterations:,} iterations)",
+        return replace(self, name=CUSTOM, label="Custom",
                        summary=f"{iterations:,} iterations at {self.label}'s size", iterations=iterations)
 
 

@@ -182,6 +182,7 @@ def render_detail(request, capture, rename_form, status=200):
         "cameras_url": file_url(capture, files["cameras"]) if "cameras" in files else "",
         "share_url": share_url(request, capture),
         "rename_form": rename_form,
+        "quality": selectors.reconstruction_quality(capture),
     }, status=status)
 
 

@@ -447,6 +447,17 @@ def test_status_json_when_failed_gives_the_reason(browser, user):
     assert "No files were made." in html
 
 
+def test_the_detail_page_names_the_quality_chosen(browser, user):
+    capture = services.start_multipart(owner=user, name="Chair", bytesize=10, input_data_format="video",
+                                       reconstruction_parameters={"method": "gaussian-splatting", "preset": "draft"})
+    html = page(browser.get(f"/captures/{capture.eid}/"))
+    draft = presets.preset("draft", estimates.workers_kind())
+    assert (f'<span id="capture-quality">Draft: {draft.iterations:,} iterations,\n    pictures up to '
+            f'{draft.train_size} px</span>') in html
+    capture, _, _ = uploaded(user, "Seed client", parameters={"iterations": 1234})  # e.g. seed 001's total_iterations
+    assert "Custom: 1,234 iterations" in page(browser.get(f"/captures/{capture.eid}/"))
+
+
 def test_an_unfinished_upload_says_how_to_resume_it(browser, user):
     capture = started(user)
     html = page(browser.get(f"/captures/{capture.eid}/"))

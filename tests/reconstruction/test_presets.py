@@ -23,7 +23,8 @@ def test_a_preset_is_chosen_by_name_and_iterations_make_it_custom():
     assert presets.preset("standard", "cpu", iterations=standard.iterations) == standard
     custom = presets.preset("draft", "cpu", iterations=250)
     draft = presets.preset("draft", "cpu")
-    assert custom.name == "custom" and custom.iterations == 250 and custom.label == "Custom (Draft, 250 iterations)"
+    assert custom.name == "custom" and custom.iterations == 250 and custom.label == "Custom"
+    assert custom.summary == "250 iterations at Draft's size"
     assert (custom.train_size, custom.max_gaussians, custom.frame_count) == (
         draft.train_size, draft.max_gaussians, draft.frame_count)
     with pytest.raises(ValueError, match="Unknown quality preset 'ultra'; choose from draft, standard, high, custom"):
