@@ -18,10 +18,11 @@ from captures.reconstruction.datasets import load_image_set
 from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import HD_LONG_SIDE, extract_frames
 from captures.reconstruction.gaussians import orbit_cameras, render_image, train, write_video
-from captures.reconstruction.pipeline import TRAIN_SIZE_CPU
+from captures.reconstruction.presets import device_kind, preset
 from captures.reconstruction.sfm import run_sfm
 
 from . import SHARED_DATA
+from .lego import step_times
 from .report import Result, Stopwatch, quiet_colmap_and_log
 
 CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
@@ -75,14 +76,17 @@ def _run(work: Path, quick: bool, result: Result) -> None:
         return
 
     iterations = QUICK_ITERATIONS if quick else ITERATIONS
-    # The pipeline trains at TRAIN_SIZE_CPU on the long side, enlarging smaller frames; here the frames
-    # keep their own size (never enlarged), which keeps this benchmark to a few minutes.
-    with Image.open(scene.cameras[0].image_path) as undistorted:
-        train_size = min(TRAIN_SIZE_CPU, max(undistorted.size))
+    # As the pipeline trains: at the preset's size on the long side, never enlarged (these frames are smaller).
+    train_size = preset("standard", device_kind()).train_size
     images = load_image_set([camera.image_path for camera in scene.cameras], size=train_size)
     scene.cameras = [camera.scaled(image.shape[1], image.shape[0])
                      for camera, image in zip(scene.cameras, images, strict=True)]
     clock.lap()
+    steps = step_times(scene, images, label="chair")
+    result.rows.append({"stage": "first training steps", "seconds": clock.lap(),
+                        "result": f"{steps['steps']} steps: median {steps['median s']:.3f} s, max "
+                                  f"{steps['max s']:.3f} s (step {steps['slowest step']}), max / median "
+                                  f"{steps['max / median']:.1f} (target <= 3)"})
     trained = train(scene, images, iterations=iterations, background="white", seed=0)
     result.rows.append({"stage": "training", "seconds": clock.lap(),
                         "result": f"{iterations} iterations on {registered} views at "
@@ -96,7 +100,3 @@ def _run(work: Path, quick: bool, result: Result) -> None:
     result.rows.append({"stage": "export (orbit video)", "seconds": clock.lap(),
                         "result": f"{ORBIT_FRAMES} frames rendered and encoded"})
     result.rows.append({"stage": "total", "seconds": clock.total, "result": ""})
-    if train_size < TRAIN_SIZE_CPU:
-        result.notes.append(f"training ran at the frames' own size; the pipeline trains at {TRAIN_SIZE_CPU} px on "
-                            f"the long side, enlarging these frames {TRAIN_SIZE_CPU / train_size:.1f}x, so its "
-                            "training costs several times this.")
