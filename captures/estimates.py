@@ -9,9 +9,9 @@ until one has measured). After each run, the stages' measured times over their e
 corrections (halfway each run), so estimates converge on what the machine really does.
 """
 
-import logging
 import socket
 import time
+from dataclasses import replace
 
 import torch
 from django.conf import settings
@@ -21,8 +21,6 @@ from captures.reconstruction.presets import Calibration, Source
 from gallery.models import duration_words
 
 from .models import WorkerSpeed
-
-log = logging.getLogger(__name__)
 
 CORRECTION_RANGE = (0.25, 4.0)  # one odd run (a machine busy with something else) moves it at most this far
 
@@ -74,8 +72,16 @@ def chosen_preset(parameters, kind=None) -> presets.Preset:
     parameters were named alike said "total_iterations"), else the installation's default."""
     iterations = parameters.get("iterations") or parameters.get("total_iterations") or \
         settings.RECONSTRUCTION_DEFAULT_ITERATIONS
-    return presets.preset(parameters.get("preset") or settings.RECONSTRUCTION_PRESET, kind or presets.device_kind(),
-                          iterations=int(iterations) if iterations else None)
+    chosen = presets.preset(parameters.get("preset") or settings.RECONSTRUCTION_PRESET, kind or presets.device_kind(),
+                            iterations=int(iterations) if iterations else None)
+    return with_overrides(chosen)
+
+
+def with_overrides(preset: presets.Preset) -> presets.Preset:
+    """`preset` with what the installation's settings replace for every run (ATLAS_TRAIN_SIZE, ...)."""
+    return replace(preset, train_size=settings.RECONSTRUCTION_TRAIN_SIZE or preset.train_size,
+                   max_gaussians=settings.RECONSTRUCTION_MAX_GAUSSIANS or preset.max_gaussians,
+                   frame_count=settings.RECONSTRUCTION_FRAME_COUNT or preset.frame_count)
 
 
 def source_of(capture) -> Source:
@@ -102,7 +108,7 @@ def estimates(source: Source, kind=None) -> list[dict]:
     kind = kind or workers_kind()
     calibration = current_calibration()
     rows = []
-    for preset in presets.PRESETS[kind]:
+    for preset in map(with_overrides, presets.PRESETS[kind]):
         seconds = round(presets.expected_seconds(preset, source, calibration))
         rows.append({"name": preset.name, "label": preset.label, "summary": preset.summary,
                      "iterations": preset.iterations, "train_size": preset.train_size, "seconds": seconds,

@@ -76,9 +76,7 @@ def run_gaussian_splatting(item, job):
         result = reconstruct(
             local_source(capture, job), job.work_dir / "reconstruction", preset=chosen,
             save_iterations=save_iterations, snapshot_outputs=snapshot_outputs or ("splat_cloud",),
-            max_gaussians=settings.RECONSTRUCTION_MAX_GAUSSIANS, frame_size=settings.RECONSTRUCTION_FRAME_SIZE,
-            frame_count=settings.RECONSTRUCTION_FRAME_COUNT, train_size=settings.RECONSTRUCTION_TRAIN_SIZE,
-            hold_out_every=parameters.get("hold_out"), report=job.report,
+            frame_size=settings.RECONSTRUCTION_FRAME_SIZE, hold_out_every=parameters.get("hold_out"), report=job.report,
         )
     except (ReconstructionError, MediaError) as exc:
         raise PipelineFailed(str(exc)) from exc
