@@ -40,12 +40,14 @@ class Preset:
 
 PRESETS = {
     "cpu": (
+        # Fewer frames than 100 cost structure-from-motion more than they save: 60 of the chair video's placed
+        # 44 (two disconnected models) where 100 place 98.
         Preset("draft", "Draft", "A quick look: is the capture good enough?", iterations=1000, train_size=320,
-               max_gaussians=100_000, frame_count=60),
+               max_gaussians=50_000, frame_count=100),
         Preset("standard", "Standard", "A sharp model for sharing.", iterations=3000, train_size=480,
-               max_gaussians=200_000, frame_count=100),
+               max_gaussians=100_000, frame_count=100),
         Preset("high", "High", "The most detail this machine gives in reasonable time.", iterations=7000,
-               train_size=640, max_gaussians=400_000, frame_count=150),
+               train_size=640, max_gaussians=300_000, frame_count=150),
     ),
     "cuda": (
         Preset("draft", "Draft", "A quick look: is the capture good enough?", iterations=3000, train_size=800,
@@ -108,14 +110,17 @@ class Profile:
     frames_per_frame: float  # picking the sharpest frames, per frame kept
     poses_per_frame: float  # structure-from-motion, per frame
     iteration_base: float  # training: seconds per iteration = base + per_megapixel * training megapixels
-    iteration_per_megapixel: float
+    iteration_per_megapixel: float  # + per_100k_splats * the preset's splat budget / 100,000 (densification
+    iteration_per_100k_splats: float  # grows most captures to near it)
     export_base: float  # writing the files and the orbit video
     export_per_megapixel: float  # the 90-frame orbit video is rendered at the training size
+    preview: float  # the capture's preview (thumbnail and animation), which runs before the reconstruction
 
 
 # Measured on the reference machine (see the README's presets table; bench/presets.py measures it again).
-REFERENCE = Profile(benchmark_seconds=1.0, frames_per_frame=0.05, poses_per_frame=0.5, iteration_base=0.02,
-                    iteration_per_megapixel=1.0, export_base=5.0, export_per_megapixel=100.0)
+REFERENCE = Profile(benchmark_seconds=5.0, frames_per_frame=0.05, poses_per_frame=0.5, iteration_base=0.01,
+                    iteration_per_megapixel=0.3, iteration_per_100k_splats=0.08, export_base=5.0,
+                    export_per_megapixel=100.0, preview=10.0)
 
 
 @dataclass
@@ -141,15 +146,17 @@ def stage_seconds(preset: Preset, source: Source, calibration: Calibration | Non
     seconds = {
         "frames": cpu * profile.frames_per_frame * frames,
         "poses": cpu * profile.poses_per_frame * frames,
-        "training": device * preset.iterations * (profile.iteration_base + profile.iteration_per_megapixel
-                                                  * megapixels),
+        "training": device * preset.iterations * (profile.iteration_base + profile.iteration_per_megapixel * megapixels
+                                                  + profile.iteration_per_100k_splats * preset.max_gaussians / 1e5),
         "export": cpu * (profile.export_base + profile.export_per_megapixel * megapixels),
     }
     return {stage: value * float(calibration.corrections.get(stage, 1.0)) for stage, value in seconds.items()}
 
 
 def expected_seconds(preset, source, calibration=None, profile=REFERENCE) -> float:
-    return sum(stage_seconds(preset, source, calibration, profile).values())
+    """Seconds from a finished upload to the finished model: the capture's preview, then every stage."""
+    cpu = (calibration or Calibration()).cpu_seconds / profile.benchmark_seconds
+    return cpu * profile.preview + sum(stage_seconds(preset, source, calibration, profile).values())
 
 
 # --- measuring a machine ----------------------------------------------------------------------------------------

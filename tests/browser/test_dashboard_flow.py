@@ -214,8 +214,16 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     page.route("**/api/v1/uploads/**", part_route)
     page.goto(f"{url}/captures/new/")
     page.wait_for_selector("#capture-form[data-uploader-ready=true]")
+    assert page.is_hidden("#id_iterations")  # only for Custom
+    typical = page.text_content("[data-preset-time=standard]")
+    assert re.fullmatch(r"about \d+ min", typical), typical
     page.set_input_files("#id_file", str(VIDEO))
+    # The presets' times follow the chosen video (its 136x240 frames train at their own size: quicker).
+    page.wait_for_selector("#presets[data-estimated=true]")
+    assert "this 136×240 video" in page.text_content("#preset-basis")
+    assert page.text_content("[data-preset-time=standard]") != typical
     page.fill("#id_name", CAPTURE_NAME)
+    page.check("input[name=preset][value=custom]")
     page.fill("#id_iterations", str(MIN_ITERATIONS))
     screenshot(page, "04-new-capture")
     page.click("#upload-button")
@@ -239,6 +247,7 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     page.set_input_files("#id_file", str(VIDEO))
     page.wait_for_selector("#upload-resume:not([hidden])")
     assert "2 of 4 parts" in page.text_content("#upload-resume")
+    page.check("input[name=preset][value=custom]")
     page.fill("#id_iterations", str(MIN_ITERATIONS))
     page.click("#upload-button")
     page.wait_for_url(re.compile(r".*/captures/[0-9a-f-]{36}/$"), timeout=60_000)
