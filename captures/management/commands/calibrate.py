@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, force, **options):
         speed = calibrate(force=force, say=self.stdout.write)
-        self.stdout.write(f"{speed}: benchmark {speed.training_seconds:.2f} s on its training device, "
-                          f"{speed.cpu_seconds:.2f} s on the CPU; corrections from {speed.runs} runs: "
-                          f"{speed.corrections or 'none yet'}")
+        if options["verbosity"] >= 1:
+            self.stdout.write(f"{speed}: benchmark {speed.training_seconds:.2f} s on its training device, "
+                              f"{speed.cpu_seconds:.2f} s on the CPU; corrections from {speed.runs} runs: "
+                              f"{speed.corrections or 'none yet'}")
