@@ -79,6 +79,31 @@ def test_random_scenes_match_the_torch_rasteriser(monkeypatch, sh_coefficients, 
     assert_same(*render_both(scene, camera(), sh_degree=sh_degree, monkeypatch=monkeypatch))
 
 
+@pytest.mark.parametrize("sh_degree", [3, 1])
+def test_coefficients_in_two_parts_match_the_torch_rasteriser(monkeypatch, sh_degree):
+    """The model's sh_dc and sh_rest passed as a pair (read in place by the native code, each getting its own
+    contiguous gradient) against the torch rasteriser, which concatenates them."""
+    scene = random_scene(300, 6, 16)
+    results = []
+    for setting in ("torch", "native"):
+        monkeypatch.setenv("ATLAS_RASTERIZER", setting)
+        leaves = {name: tensor.clone().requires_grad_() for name, tensor in scene.items() if name != "colors"}
+        parts = [scene["colors"][:, :1].clone().requires_grad_(), scene["colors"][:, 1:].clone().requires_grad_()]
+        bg = torch.tensor([0.3, 0.2, 0.1], requires_grad=True)
+        out = rasterize(**leaves, colors=tuple(parts), camera=camera(), background=bg, sh_degree=sh_degree)
+        weights = torch.linspace(-1, 1, out.image.numel()).reshape(out.image.shape)
+        ((out.image * weights).sum() + (out.alpha * weights[1]).sum() * 0.5).backward()
+        grads = {name: leaf.grad for name, leaf in leaves.items()}
+        grads["sh_dc"], grads["sh_rest"] = parts[0].grad, parts[1].grad
+        grads["background"], grads["means2d"] = bg.grad, out.means2d.grad
+        results.append((out, grads))
+    assert_same(*results)
+    native_grads = results[1][1]
+    assert native_grads["sh_rest"].is_contiguous() and native_grads["sh_rest"].shape == (300, 15, 3)
+    if sh_degree == 1:  # coefficients beyond the degree get zero gradients
+        assert not native_grads["sh_rest"][:, 3:].any() and native_grads["sh_rest"][:, :3].any()
+
+
 @pytest.mark.parametrize("view", [camera(32, 24), camera(50, 37, cx=12.0, cy=30.0),
                                   camera(17, 61, eye=(2.5, 0.5, -1.0))],
                          ids=["small", "off-centre principal point", "tall, not a multiple of 16"])

@@ -119,22 +119,23 @@ def _camera_args(camera: Camera, near, low_pass):
 
 class _Project(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, means, scales, rotations, sh, opacities, degree, camera_args):
-        out = extension().project_forward(means, scales, rotations, opacities, sh, degree, *camera_args)
+    def forward(ctx, means, scales, rotations, sh, sh_rest, opacities, degree, camera_args):
+        out = extension().project_forward(means, scales, rotations, opacities, sh, sh_rest, degree, *camera_args)
         means2d, conics, depths, colours, radii, visible, boxes = out
-        ctx.save_for_backward(means, scales, rotations, sh)
+        ctx.save_for_backward(means, scales, rotations, sh, sh_rest)
         ctx.degree, ctx.camera_args = degree, camera_args
         ctx.mark_non_differentiable(radii, visible, boxes)
         return means2d, conics, depths, colours, radii, visible, boxes
 
     @staticmethod
     def backward(ctx, g_means2d, g_conics, g_depths, g_colours, *_):
-        means, scales, rotations, sh = ctx.saved_tensors
+        means, scales, rotations, sh, sh_rest = ctx.saved_tensors
         empty = torch.empty(0)
         g = [empty if t is None else t.contiguous() for t in (g_means2d, g_conics, g_depths, g_colours)]
-        g_means, g_scales, g_rotations, g_sh = extension().project_backward(
-            means, scales, rotations, sh, ctx.degree, *ctx.camera_args, *g)
-        return g_means, g_scales, g_rotations, (g_sh if sh.numel() else None), None, None, None
+        g_means, g_scales, g_rotations, g_sh, g_rest = extension().project_backward(
+            means, scales, rotations, sh, sh_rest, ctx.degree, *ctx.camera_args, *g)
+        return (g_means, g_scales, g_rotations, g_sh if sh.numel() else None, g_rest if sh_rest.numel() else None,
+                None, None, None)
 
 
 class _Composite(torch.autograd.Function):
@@ -142,18 +143,20 @@ class _Composite(torch.autograd.Function):
     def forward(ctx, means2d, conics, opacities, colours, background, depths, boxes, width, height):
         out = extension().composite_forward(means2d, conics, opacities, colours, background, depths, boxes, width,
                                             height)
-        image, alpha, *saved = out
-        ctx.save_for_backward(means2d, conics, opacities, colours, background, boxes, *saved)
-        ctx.drawn = saved[4].numel()  # ids of the drawn Gaussians
+        image, alpha, *saved = out  # final transmittance, ..., the tile lists of splats (see composite_forward)
+        ctx.save_for_backward(background, *saved)
+        ctx.count = means2d.shape[0]
+        ctx.drawn = saved[3].numel()  # ids of the drawn Gaussians
         return image, alpha
 
     @staticmethod
     def backward(ctx, g_image, g_alpha):
         tensors = ctx.saved_tensors
-        g_image = torch.zeros_like(tensors[6].expand(3, -1, -1)) if g_image is None else g_image.contiguous()
-        g_alpha = torch.zeros_like(tensors[6]) if g_alpha is None else g_alpha.contiguous()
+        final_t = tensors[1]
+        g_image = torch.zeros_like(final_t.expand(3, -1, -1)) if g_image is None else g_image.contiguous()
+        g_alpha = torch.zeros_like(final_t) if g_alpha is None else g_alpha.contiguous()
         g_means2d, g_conics, g_opacities, g_colours, g_background = extension().composite_backward(
-            *tensors, g_image, g_alpha)
+            ctx.count, *tensors, g_image, g_alpha)
         if not ctx.drawn:  # as the torch code: nothing drawn, no gradient reaches the splats
             g_means2d = g_conics = g_opacities = g_colours = None
         return g_means2d, g_conics, g_opacities, g_colours, g_background, None, None, None, None
@@ -179,6 +182,13 @@ def ssim_native(image, target, window):
     return _SSIM.apply(image.contiguous(), target.detach().contiguous(), window.detach().contiguous(), with_grad)
 
 
+def release_buffers():
+    """Free the big buffers the extension keeps between calls (it reuses them from view to view: a fresh
+    allocation of that size costs a page fault per 4 KiB each time; at most 768 MiB are kept)."""
+    if _module is not None:
+        _module.release_buffers()
+
+
 def supports(*tensors) -> bool:
     """Whether the native code takes these tensors: float32, on the CPU."""
     return all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
@@ -193,18 +203,25 @@ def rasterize_native(means, scales, rotations, opacities, colors, camera: Camera
     background = torch.zeros(3) if background is None else background
     background = torch.as_tensor(background, dtype=torch.float32).reshape(3).contiguous()
     camera_args = _camera_args(camera, near, low_pass)
-    if colors.dim() == 3:
-        degree = _sh_degree_of(colors.shape[1]) if sh_degree is None else int(sh_degree)
-        if not 0 <= degree <= 3 or (degree + 1) ** 2 > colors.shape[1]:
-            raise ValueError(f"SH degree {degree} needs {(degree + 1) ** 2} coefficients, not {colors.shape[1]}")
-        sh = colors.contiguous()
+    # SH coefficients in one tensor, or in two (the model's sh_dc, sh_rest) read in place: no concatenated copy
+    # each view, and each part's gradient comes back contiguous (autograd takes it as the .grad, no copy).
+    sh, sh_rest = (colors[0], colors[1]) if isinstance(colors, (tuple, list)) else (colors, None)
+    rgb = sh.dim() != 3
+    if not rgb:
+        count = sh.shape[1] + (sh_rest.shape[1] if sh_rest is not None else 0)
+        degree = _sh_degree_of(count) if sh_degree is None else int(sh_degree)
+        if not 0 <= degree <= 3 or (degree + 1) ** 2 > count:
+            raise ValueError(f"SH degree {degree} needs {(degree + 1) ** 2} coefficients, not {count}")
+        sh = sh.contiguous()
+        sh_rest = torch.empty(0) if sh_rest is None else sh_rest.contiguous()
     else:
-        degree, sh = 0, torch.empty(0)
+        degree, sh, sh_rest = 0, torch.empty(0), torch.empty(0)
     means2d, conics, depths, colours, radii, visible, boxes = _Project.apply(
-        means.contiguous(), scales.contiguous(), rotations.contiguous(), sh, opacities.detach(), degree, camera_args)
+        means.contiguous(), scales.contiguous(), rotations.contiguous(), sh, sh_rest, opacities.detach(), degree,
+        camera_args)
     if means2d.requires_grad:
         means2d.retain_grad()
-    if colors.dim() != 3:
+    if rgb:
         colours = colors.contiguous()
     image, alpha = _Composite.apply(means2d, conics, opacities, colours, background, depths.detach(), boxes,
                                     int(camera.width), int(camera.height))

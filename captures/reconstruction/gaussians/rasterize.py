@@ -123,7 +123,9 @@ def rasterize(means, scales, rotations, opacities, colors, camera: Camera, backg
     means (N, 3) world positions; scales (N, 3) standard deviations along the local axes (activated,
     positive); rotations (N, 4) quaternions (w, x, y, z), any norm; opacities (N,) or (N, 1) in (0, 1);
     colors either (N, 3) RGB or (N, K, 3) spherical-harmonic coefficients, of which the first
-    (sh_degree + 1)^2 are used (all of them when sh_degree is None); background (3,) RGB, black by
+    (sh_degree + 1)^2 are used (all of them when sh_degree is None), or a pair of coefficient tensors
+    (N, K1, 3), (N, K2, 3) that concatenate along dim 1 to those (the model's sh_dc and sh_rest: the native
+    rasteriser reads them in place, sparing a copy per view); background (3,) RGB, black by
     default. Gaussians closer than `near` (camera z) are culled, as are those whose footprint misses
     the image. `max_pairs` bounds the fragments processed at once (see the module docstring).
 
@@ -139,6 +141,8 @@ def rasterize(means, scales, rotations, opacities, colors, camera: Camera, backg
         return rasterize_native(means, scales, rotations, opacities, colors, camera, background, sh_degree=sh_degree,
                                 near=near, low_pass=low_pass)
     device, dtype = means.device, means.dtype
+    if isinstance(colors, (tuple, list)):
+        colors = torch.cat(list(colors), dim=1)
     opacities = opacities.reshape(-1)
     background = torch.zeros(3) if background is None else background
     background = torch.as_tensor(background, device=device, dtype=dtype)
@@ -182,7 +186,8 @@ def _use_native(means, *tensors):
         return False
     from . import native
 
-    tensors = [means] + [t for t in tensors if isinstance(t, torch.Tensor)]
+    tensors = [means] + [t for item in tensors for t in (item if isinstance(item, (tuple, list)) else [item])
+                         if isinstance(t, torch.Tensor)]  # (colors may be a pair of tensors)
     if setting == "native":
         if not native.supports(*tensors):
             raise ValueError(f"{RASTERIZER_SETTING}=native takes float32 CPU tensors only")

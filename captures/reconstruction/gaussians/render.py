@@ -13,8 +13,8 @@ from .rasterize import RasterOutput, rasterize
 
 def render(model: GaussianModel, camera: Camera, background=(0.0, 0.0, 0.0), **options) -> RasterOutput:
     """Render `model` into `camera` with its active SH bands (differentiable; `options` go to `rasterize`)."""
-    return rasterize(model.means, model.scales, model.quaternions, model.opacities, model.features, camera,
-                     background, sh_degree=model.active_sh_degree, **options)
+    return rasterize(model.means, model.scales, model.quaternions, model.opacities, (model.sh_dc, model.sh_rest),
+                     camera, background, sh_degree=model.active_sh_degree, **options)
 
 
 @torch.no_grad()

@@ -182,6 +182,7 @@ def train(scene: Scene, images, *, iterations, save_iterations=(), sh_degree=3, 
         if on_snapshot and iteration in snapshots:
             on_snapshot(iteration, model)
 
+    _release_native_buffers()
     return TrainResult(model=model, iterations=iterations, num_gaussians=len(model), max_gaussians=max_gaussians,
                        cap_hit=densifier.cap_hit, fragment_budget_hit=densifier.budget_hit, losses=losses,
                        seconds=time.monotonic() - started, device=str(device))
@@ -199,6 +200,13 @@ def ssim(image, target, window_size=11, sigma=1.5):
 
         return ssim_native(image, target, _gaussian_window(window_size, sigma, image))
     return _ssim_torch(image, target, window_size, sigma)
+
+
+def _release_native_buffers():
+    """Free the native rasteriser's cached big buffers (kept between views while training; see native.py)."""
+    from . import native
+
+    native.release_buffers()  # (nothing when the extension was never loaded)
 
 
 def _native_ssim(image, target, window_size):

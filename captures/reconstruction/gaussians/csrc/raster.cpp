@@ -12,11 +12,24 @@
 // once per (tile, splat) pair; pairs are then reduced per Gaussian, in a fixed order (deterministic for
 // any thread count).
 //
+// Every pass over the Gaussians, the drawn splats or the pairs runs on all threads (the depth order is a
+// parallel radix sort, the pair offsets a parallel prefix sum), and the tile lists hold copies of the splats
+// (64 bytes, one cache line each) so that compositing reads each tile's splats from contiguous memory; the
+// backward pass reuses them. Big buffers come from a cache that keeps them mapped between calls (BlockCache):
+// at a few 100k splats, allocating them afresh for every view cost more page faults than the 2 threads
+// gained. Timers per phase: ATLAS_RASTER_PROFILE=1 (see Clock).
+//
 // float32 only (rasterize.py sends other dtypes to its torch code). Projection is computed in double.
 
 #include <torch/extension.h>
 
 #include <omp.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#include <sys/mman.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +39,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -42,18 +56,159 @@ constexpr double SH_C2[5] = {1.0925484305920792, -1.0925484305920792, 0.31539156
 constexpr double SH_C3[7] = {-0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154,
                              -0.4570457994644658, 1.445305721320277, -0.5900435899266435};
 
+// Per-phase timers, on when ATLAS_RASTER_PROFILE is set: each lap prints to stderr its name, wall
+// milliseconds and (on Linux) each OpenMP thread's CPU milliseconds: the largest is the phase's critical path,
+// what it would take on idle cores, which makes scaling measurable on a busy machine (with
+// OMP_WAIT_POLICY=passive, so that threads waiting at a barrier use no CPU).
+int threads();
 struct Clock {
   bool on = std::getenv("ATLAS_RASTER_PROFILE") != nullptr;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+#ifdef __linux__
+  std::vector<clockid_t> ids;
+#else
+  std::vector<int> ids;
+#endif
+  std::vector<double> cpu;
+  Clock() {
+    if (!on) return;
+#ifdef __linux__
+    const int nt = threads();
+    ids.assign(nt, 0), cpu.assign(nt, 0);
+#pragma omp parallel num_threads(nt)
+    pthread_getcpuclockid(pthread_self(), &ids[omp_get_thread_num()]);
+    for (int t = 0; t < nt; ++t) cpu[t] = now_cpu(t);
+#endif
+    last = std::chrono::steady_clock::now();
+  }
+  double now_cpu(int t) const {
+#ifdef __linux__
+    timespec ts;
+    clock_gettime(ids[t], &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+#else
+    return 0;
+#endif
+  }
   void lap(const char* what) {
     if (!on) return;
     auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "%s %.2f ms\n", what, std::chrono::duration<double, std::milli>(now - last).count());
-    last = now;
+    std::fprintf(stderr, "%s %.3f", what, std::chrono::duration<double, std::milli>(now - last).count());
+    for (size_t t = 0; t < ids.size(); ++t) {
+      const double c = now_cpu(static_cast<int>(t));
+      std::fprintf(stderr, " %.3f", c - cpu[t]);
+      cpu[t] = c;
+    }
+    std::fprintf(stderr, " ms\n");
+    last = std::chrono::steady_clock::now();
   }
 };
 
 int threads() { return std::max(1, at::get_num_threads()); }
+
+// Big buffers (4 MiB or more: the returned tensors and the scratch arrays at a few 100k splats) come from a cache
+// of blocks that stay mapped between calls. malloc maps an allocation that big afresh on every call (above its
+// 32 MiB threshold at least), and its first touches then cost a page fault per 4 KiB (about 2 us each, 50 ms per
+// 100 MB here), work that did not scale from 1 to 2 threads. Sizes are rounded up to one of 8 classes per
+// doubling, so a model that grows a little keeps reusing its blocks; the blocks are asked for huge pages (fewer
+// faults the first time, fewer TLB misses in the random reads of the splat arrays). At most kCacheLimit bytes
+// stay cached, the longest unused freed first.
+class BlockCache {
+ public:
+  static constexpr size_t kMinBytes = size_t(4) << 20;
+  static constexpr size_t kCacheLimit = size_t(768) << 20;
+  static constexpr size_t kPage = size_t(2) << 20;
+
+  static size_t size_class(size_t bytes) {
+    size_t top = 1;
+    while (top * 2 <= bytes) top *= 2;
+    const size_t step = std::max(top / 8, size_t(1));
+    const size_t size = (bytes + step - 1) / step * step;
+    return (size + kPage - 1) / kPage * kPage;
+  }
+
+  void* take(size_t size) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t k = blocks_.size(); k-- > 0;)
+        if (blocks_[k].first == size) {
+          void* block = blocks_[k].second;
+          blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(k));
+          cached_ -= size;
+          return block;
+        }
+    }
+    void* block = std::aligned_alloc(kPage, size);
+    if (!block) {
+      release();
+      block = std::aligned_alloc(kPage, size);
+      TORCH_CHECK(block, "out of memory allocating ", size, " bytes");
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(block, size, MADV_HUGEPAGE);
+#endif
+    return block;
+  }
+
+  void give(void* block, size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    blocks_.emplace_back(size, block);
+    cached_ += size;
+    while (cached_ > kCacheLimit) {
+      std::free(blocks_.front().second);
+      cached_ -= blocks_.front().first;
+      blocks_.erase(blocks_.begin());
+    }
+  }
+
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& block : blocks_) std::free(block.second);
+    blocks_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void*>> blocks_;  // oldest first
+  size_t cached_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache;  // never destroyed: tensors may outlive static destruction
+  return *cache;
+}
+
+// torch::empty, from the block cache when big. The contents are undefined: callers write every element.
+torch::Tensor big_empty(at::IntArrayRef sizes, const torch::TensorOptions& options) {
+  int64_t numel = 1;
+  for (const int64_t size : sizes) numel *= size;
+  const size_t bytes = static_cast<size_t>(numel) * c10::elementSize(c10::typeMetaToScalarType(options.dtype()));
+  if (bytes < BlockCache::kMinBytes) return torch::empty(sizes, options);
+  const size_t size = BlockCache::size_class(bytes);
+  void* block = block_cache().take(size);
+  return torch::from_blob(block, sizes, [size](void* data) { block_cache().give(data, size); }, options);
+}
+
+// Chunk t of nt of [0, n).
+inline int64_t chunk(int64_t n, int t, int nt) { return n * t / nt; }
+
+// In-place inclusive prefix sum of a[0, n), in parallel: chunk sums, their prefix, then each chunk again.
+void prefix_sum(int64_t* a, int64_t n, int nt) {
+  std::vector<int64_t> sums(nt + 1, 0);
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+  for (int t = 0; t < nt; ++t) {
+    int64_t sum = 0;
+    for (int64_t r = chunk(n, t, nt); r < chunk(n, t + 1, nt); ++r) sum += a[r];
+    sums[t + 1] = sum;
+  }
+  for (int t = 0; t < nt; ++t) sums[t + 1] += sums[t];
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+  for (int t = 0; t < nt; ++t) {
+    int64_t sum = sums[t];
+    for (int64_t r = chunk(n, t, nt); r < chunk(n, t + 1, nt); ++r) sum += a[r], a[r] = sum;
+  }
+}
 
 struct Camera {
   double view[3][4];
@@ -185,37 +340,88 @@ bool overlaps(const int box[4], int width, int height) {
 
 int sh_count(const torch::Tensor& sh) { return sh.dim() == 3 ? static_cast<int>(sh.size(1)) : 0; }
 
+// SH coefficients (N, K, 3): one tensor `sh`, or two, `sh` and `rest`, that concatenate along dim 1 (the model's
+// sh_dc and sh_rest, read in place rather than concatenated into a copy for every view). Coefficient k of
+// Gaussian i is gathered to c[3 k + channel].
+struct Coefficients {
+  const float* head = nullptr;
+  const float* rest = nullptr;
+  int K0 = 0, K1 = 0;
+  int count() const { return K0 + K1; }
+  // The first `used` coefficients of Gaussian i (at most 16: degree 3).
+  void gather(int64_t i, int used, float* c) const {
+    const int k0 = std::min(used, K0);
+    std::memcpy(c, head + i * K0 * 3, sizeof(float) * 3 * k0);
+    if (used > k0) std::memcpy(c + 3 * k0, rest + i * K1 * 3, sizeof(float) * 3 * (used - k0));
+  }
+  // Gradients of the first `used` coefficients of Gaussian i, from g, and zeros for the others, into the
+  // gradients of head and rest.
+  void scatter(int64_t i, int used, const float* g, float* g_head, float* g_rest) const {
+    const int k0 = std::min(used, K0);
+    float* h = g_head + i * K0 * 3;
+    std::memcpy(h, g, sizeof(float) * 3 * k0);
+    std::fill(h + 3 * k0, h + 3 * K0, 0.0f);
+    if (!K1) return;
+    float* r = g_rest + i * K1 * 3;
+    const int k1 = used - k0;
+    std::memcpy(r, g + 3 * k0, sizeof(float) * 3 * k1);
+    std::fill(r + 3 * k1, r + 3 * K1, 0.0f);
+  }
+};
+
+Coefficients coefficients(const torch::Tensor& sh, const torch::Tensor& rest, int64_t n) {
+  Coefficients c;
+  c.K0 = sh_count(sh);
+  if (!c.K0) return c;
+  check(sh, "sh", n, c.K0 * 3);
+  c.head = sh.data_ptr<float>();
+  c.K1 = sh_count(rest);
+  if (c.K1) check(rest, "sh_rest", n, c.K1 * 3), c.rest = rest.data_ptr<float>();
+  return c;
+}
+
+// (N, K, 3) float32 like `sh`, uninitialised (from the block cache when big), or empty where `sh` has no
+// coefficients.
+torch::Tensor like_coefficients(const torch::Tensor& sh) {
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  return sh_count(sh) ? big_empty({sh.size(0), sh.size(1), 3}, f32) : torch::empty({0}, f32);
+}
+
 }  // namespace
 
-// means (N,3), scales (N,3), quats (N,4), opacities (N,) (only for the drawing boxes), sh (N,K,3) or empty.
+// means (N,3), scales (N,3), quats (N,4), opacities (N,) (only for the drawing boxes), sh (N,K,3) or empty, and
+// sh_rest (N,K',3) or empty: more coefficients, after those of sh.
 // Returns means2d (N,2), conics (N,3), depths (N,), colours (N,3) (empty without SH), radii (N,) int64,
 // visible (N,) bool, boxes (N,4) int32: the clipped drawing box, x0 > x1 where nothing is drawn.
 std::vector<torch::Tensor> project_forward(torch::Tensor means, torch::Tensor scales, torch::Tensor quats,
-                                           torch::Tensor opacities, torch::Tensor sh, int64_t degree,
+                                           torch::Tensor opacities, torch::Tensor sh, torch::Tensor sh_rest,
+                                           int64_t degree,
                                            torch::Tensor view, torch::Tensor centre, double fx, double fy,
                                            double cx, double cy, int64_t width, int64_t height, double near,
                                            double low_pass) {
   const int64_t n = means.size(0);
   check(means, "means", n, 3), check(scales, "scales", n, 3), check(quats, "quats", n, 4);
   check(opacities, "opacities", n, 1);
-  const int K = sh_count(sh);
-  if (K) check(sh, "sh", n, K * 3);
+  const Coefficients SH = coefficients(sh, sh_rest, n);
+  const int K = SH.count();
+  TORCH_CHECK(!K || (degree >= 0 && degree <= 3), "SH degree must be 0 to 3");
   TORCH_CHECK(!K || (degree + 1) * (degree + 1) <= K, "not enough SH coefficients for the degree");
   const Camera cam = camera_from(view, centre, fx, fy, cx, cy, width, height, near, low_pass);
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  auto means2d = torch::empty({n, 2}, f32), conics = torch::empty({n, 3}, f32), depths = torch::empty({n}, f32);
-  auto colours = K ? torch::empty({n, 3}, f32) : torch::empty({0}, f32);
-  auto radii = torch::empty({n}, torch::TensorOptions().dtype(torch::kInt64));
-  auto visible = torch::empty({n}, torch::TensorOptions().dtype(torch::kBool));
-  auto boxes = torch::empty({n, 4}, torch::TensorOptions().dtype(torch::kInt32));
+  auto means2d = big_empty({n, 2}, f32), conics = big_empty({n, 3}, f32), depths = big_empty({n}, f32);
+  auto colours = K ? big_empty({n, 3}, f32) : torch::empty({0}, f32);
+  auto radii = big_empty({n}, torch::TensorOptions().dtype(torch::kInt64));
+  auto visible = big_empty({n}, torch::TensorOptions().dtype(torch::kBool));
+  auto boxes = big_empty({n, 4}, torch::TensorOptions().dtype(torch::kInt32));
   const float *M = means.data_ptr<float>(), *S = scales.data_ptr<float>(), *Q = quats.data_ptr<float>();
   const float* O = opacities.data_ptr<float>();
-  const float* SH = K ? sh.data_ptr<float>() : nullptr;
   float *m2 = means2d.data_ptr<float>(), *con = conics.data_ptr<float>(), *dep = depths.data_ptr<float>();
   float* col = K ? colours.data_ptr<float>() : nullptr;
   int64_t* rad = radii.data_ptr<int64_t>();
   bool* vis = visible.data_ptr<bool>();
   int* box = boxes.data_ptr<int>();
+  Clock clock;
+  clock.lap("pf.alloc");
 
 #pragma omp parallel for schedule(static) num_threads(threads())
   for (int64_t i = 0; i < n; ++i) {
@@ -253,30 +459,38 @@ std::vector<torch::Tensor> project_forward(torch::Tensor means, torch::Tensor sc
       double basis[16];
       sh_basis(static_cast<int>(degree), d[0] / norm, d[1] / norm, d[2] / norm, basis);
       const int count = (degree + 1) * (degree + 1);
+      float coef[16 * 3];
+      SH.gather(i, count, coef);
       for (int ch = 0; ch < 3; ++ch) {
         double sum = 0.5;
-        for (int k = 0; k < count; ++k) sum += basis[k] * SH[(i * K + k) * 3 + ch];
+        for (int k = 0; k < count; ++k) sum += basis[k] * coef[k * 3 + ch];
         col[3 * i + ch] = static_cast<float>(std::max(sum, 0.0));
       }
     }
   }
+  clock.lap("pf.loop");
   return {means2d, conics, depths, colours, radii, visible, boxes};
 }
 
-// Gradients of means, scales, quats and sh (zeros-shaped like sh, or empty) from those of means2d, conics,
-// depths and colours (each may be an empty tensor: no gradient).
+// Gradients of means, scales, quats, sh and sh_rest (each shaped like it, or empty) from those of means2d,
+// conics, depths and colours (each may be an empty tensor: no gradient).
 std::vector<torch::Tensor> project_backward(torch::Tensor means, torch::Tensor scales, torch::Tensor quats,
-                                            torch::Tensor sh, int64_t degree, torch::Tensor view,
+                                            torch::Tensor sh, torch::Tensor sh_rest, int64_t degree,
+                                            torch::Tensor view,
                                             torch::Tensor centre, double fx, double fy, double cx, double cy,
                                             int64_t width, int64_t height, double near, double low_pass,
                                             torch::Tensor g_means2d, torch::Tensor g_conics, torch::Tensor g_depths,
                                             torch::Tensor g_colours) {
   const int64_t n = means.size(0);
-  const int K = sh_count(sh);
+  const Coefficients SH = coefficients(sh, sh_rest, n);
+  const int K = SH.count();
+  TORCH_CHECK(!K || (degree >= 0 && degree <= 3 && (degree + 1) * (degree + 1) <= K), "SH degree");
   const Camera cam = camera_from(view, centre, fx, fy, cx, cy, width, height, near, low_pass);
+  Clock clock;
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  auto g_means = torch::zeros({n, 3}, f32), g_scales = torch::zeros({n, 3}, f32), g_quats = torch::zeros({n, 4}, f32);
-  auto g_sh = K ? torch::zeros_like(sh) : torch::empty({0}, f32);
+  // Every element is written below (zeros included), in parallel: no zero-filling pass.
+  auto g_means = big_empty({n, 3}, f32), g_scales = big_empty({n, 3}, f32), g_quats = big_empty({n, 4}, f32);
+  auto g_sh = like_coefficients(sh), g_rest = SH.K1 ? like_coefficients(sh_rest) : torch::empty({0}, f32);
   const bool has_m2 = g_means2d.numel(), has_con = g_conics.numel(), has_dep = g_depths.numel();
   const bool has_col = K && g_colours.numel();
   if (has_m2) check(g_means2d, "g_means2d", n, 2);
@@ -284,18 +498,23 @@ std::vector<torch::Tensor> project_backward(torch::Tensor means, torch::Tensor s
   if (has_dep) check(g_depths, "g_depths", n, 1);
   if (has_col) check(g_colours, "g_colours", n, 3);
   const float *M = means.data_ptr<float>(), *S = scales.data_ptr<float>(), *Q = quats.data_ptr<float>();
-  const float* SH = K ? sh.data_ptr<float>() : nullptr;
   const float* GM2 = has_m2 ? g_means2d.data_ptr<float>() : nullptr;
   const float* GCON = has_con ? g_conics.data_ptr<float>() : nullptr;
   const float* GDEP = has_dep ? g_depths.data_ptr<float>() : nullptr;
   const float* GCOL = has_col ? g_colours.data_ptr<float>() : nullptr;
   float *gm = g_means.data_ptr<float>(), *gs = g_scales.data_ptr<float>(), *gq = g_quats.data_ptr<float>();
   float* gsh = K ? g_sh.data_ptr<float>() : nullptr;
+  float* grest = SH.K1 ? g_rest.data_ptr<float>() : nullptr;
+  clock.lap("pb.alloc");
 
 #pragma omp parallel for schedule(static) num_threads(threads())
   for (int64_t i = 0; i < n; ++i) {
     double gmean[3] = {0, 0, 0};
     // Colour: SH along the ray from the camera centre.
+    float gcoef[16 * 3] = {};  // of the used coefficients: written out (with zeros for the others) below
+    const int used = K ? static_cast<int>((degree + 1) * (degree + 1)) : 0;
+    for (int k = 0; k < 3; ++k) gs[3 * i + k] = 0;
+    for (int k = 0; k < 4; ++k) gq[4 * i + k] = 0;
     if (has_col) {
       const float* gc = GCOL + 3 * i;
       if (gc[0] != 0 || gc[1] != 0 || gc[2] != 0) {
@@ -307,16 +526,18 @@ std::vector<torch::Tensor> project_backward(torch::Tensor means, torch::Tensor s
         const int deg = static_cast<int>(degree), count = (deg + 1) * (deg + 1);
         sh_basis(deg, x, y, z, basis);
         sh_basis_grad(deg, x, y, z, bx, by, bz);
+        float coef[16 * 3];
+        SH.gather(i, count, coef);
         double gdir[3] = {0, 0, 0};
         for (int ch = 0; ch < 3; ++ch) {
           double sum = 0.5;
-          for (int k = 0; k < count; ++k) sum += basis[k] * SH[(i * K + k) * 3 + ch];
+          for (int k = 0; k < count; ++k) sum += basis[k] * coef[k * 3 + ch];
           if (sum < 0) continue;  // clamped at 0
           const double g = gc[ch];
           for (int k = 0; k < count; ++k) {
-            gsh[(i * K + k) * 3 + ch] = static_cast<float>(basis[k] * g);
-            const double coef = SH[(i * K + k) * 3 + ch] * g;
-            gdir[0] += coef * bx[k], gdir[1] += coef * by[k], gdir[2] += coef * bz[k];
+            gcoef[k * 3 + ch] = static_cast<float>(basis[k] * g);
+            const double c = coef[k * 3 + ch] * g;
+            gdir[0] += c * bx[k], gdir[1] += c * by[k], gdir[2] += c * bz[k];
           }
         }
         if (raw_norm > 1e-12) {
@@ -326,6 +547,7 @@ std::vector<torch::Tensor> project_backward(torch::Tensor means, torch::Tensor s
         }
       }
     }
+    if (K) SH.scatter(i, used, gcoef, gsh, grest);
     Projected P;
     project_one(cam, M + 3 * i, S + 3 * i, Q + 4 * i, P);
     double gp[3] = {0, 0, has_dep ? double(GDEP[i]) : 0.0};
@@ -389,27 +611,44 @@ std::vector<torch::Tensor> project_backward(torch::Tensor means, torch::Tensor s
       gm[3 * i + k] = static_cast<float>(gmean[k] + cam.view[0][k] * gp[0] + cam.view[1][k] * gp[1] +
                                          cam.view[2][k] * gp[2]);
   }
-  return {g_means, g_scales, g_quats, g_sh};
+  clock.lap("pb.loop");
+  return {g_means, g_scales, g_quats, g_sh, g_rest};
 }
 
 namespace {
 
-struct Splat {
+// One drawn splat, in one cache line (the tile lists hold a copy of it for each tile it touches).
+struct alignas(64) Splat {
   float x, y, a, b, c, opacity, floor;
   float rgb[3];
-  int x0, x1, y0, y1;
   float inv_a, det, reach;  // 1 / a, a c - b^2, -2 floor enlarged by a margin (for row_span)
+  int16_t x0, x1, y0, y1;   // the drawing box (images are at most 32767 pixels wide and high)
 };
+static_assert(sizeof(Splat) == 64, "a splat fills one cache line");
 
 void fill_splat(Splat& s, const float* m2, const float* con, float opacity, const float* rgb, const int* box) {
   s.x = m2[0], s.y = m2[1], s.a = con[0], s.b = con[1], s.c = con[2];
   s.opacity = opacity;
   s.floor = std::max(std::log(static_cast<float>(1.0 / 255.0) / opacity), -4.5f);
   for (int ch = 0; ch < 3; ++ch) s.rgb[ch] = rgb[ch];
-  s.x0 = box[0], s.x1 = box[1], s.y0 = box[2], s.y1 = box[3];
+  s.x0 = static_cast<int16_t>(box[0]), s.x1 = static_cast<int16_t>(box[1]);
+  s.y0 = static_cast<int16_t>(box[2]), s.y1 = static_cast<int16_t>(box[3]);
   s.inv_a = s.a > 0 ? 1 / s.a : 0;
   s.det = static_cast<float>(double(s.a) * s.c - double(s.b) * s.b);
   s.reach = -2 * s.floor * (1 + 1e-3f) + 1e-5f;
+}
+
+// *to = *from for a cache line that is written whole, on x86 with non-temporal stores: the tile lists are
+// written in random order and read back only after all of them (too many to stay in cache), so reading each
+// line in first (as an ordinary store does) would only double the memory traffic.
+inline void store_line(Splat* to, const Splat* from) {
+#ifdef __SSE2__
+  const __m128i* in = reinterpret_cast<const __m128i*>(from);
+  __m128i* out = reinterpret_cast<__m128i*>(to);
+  for (int k = 0; k < 4; ++k) _mm_stream_si128(out + k, _mm_load_si128(in + k));
+#else
+  *to = *from;
+#endif
 }
 
 // exp(x) for x <= 0, to about 1 ulp, in a form the compiler vectorises (std::exp is a library call).
@@ -450,12 +689,81 @@ inline void row_powers(const Splat& s, int py, int x0, int x1, float* power, flo
   for (int k = 0; k < count; ++k) e[k] = fast_exp(power[k]);
 }
 
+// The drawn splats (those whose drawing box is not empty) front to back, ties by index: their Gaussian ids in
+// that order. A stable LSD radix sort of (depth, index), 11 bits a pass on the depth's bits (mapped to an
+// unsigned order), in parallel: each thread counts and scatters a contiguous chunk, so ties keep index order.
+torch::Tensor depth_order(const float* dep, const int* box, int64_t n, int nt, Clock& clock) {
+  std::vector<int64_t> counts(nt + 1, 0);
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+  for (int t = 0; t < nt; ++t) {
+    int64_t count = 0;
+    for (int64_t i = chunk(n, t, nt); i < chunk(n, t + 1, nt); ++i) count += box[4 * i] <= box[4 * i + 1];
+    counts[t + 1] = count;
+  }
+  for (int t = 0; t < nt; ++t) counts[t + 1] += counts[t];
+  const int64_t m = counts[nt];
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  auto first = big_empty({m}, i64), second = big_empty({m}, i64);
+  uint64_t* src = reinterpret_cast<uint64_t*>(first.data_ptr<int64_t>());
+  uint64_t* dst = reinterpret_cast<uint64_t*>(second.data_ptr<int64_t>());
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+  for (int t = 0; t < nt; ++t) {
+    int64_t k = counts[t];
+    for (int64_t i = chunk(n, t, nt); i < chunk(n, t + 1, nt); ++i) {
+      if (box[4 * i] > box[4 * i + 1]) continue;
+      uint32_t bits;
+      const float depth = dep[i] + 0.0f;  // -0 -> +0
+      std::memcpy(&bits, &depth, sizeof bits);
+      bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);  // float order as unsigned order
+      src[k++] = (uint64_t(bits) << 32) | uint64_t(i);
+    }
+  }
+  clock.lap("cf.keys");
+  constexpr int BITS = 11, BUCKETS = 1 << BITS;
+  std::vector<int64_t> hist(static_cast<size_t>(nt) * BUCKETS);
+  for (int shift = 32; shift < 64; shift += BITS) {
+    std::fill(hist.begin(), hist.end(), 0);
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+    for (int t = 0; t < nt; ++t) {
+      int64_t* h = hist.data() + static_cast<size_t>(t) * BUCKETS;
+      for (int64_t r = chunk(m, t, nt); r < chunk(m, t + 1, nt); ++r) ++h[(src[r] >> shift) & (BUCKETS - 1)];
+    }
+    int64_t total = 0;
+    bool trivial = false;  // every key has the same digit: nothing moves
+    for (int d = 0; d < BUCKETS; ++d) {
+      int64_t in_bucket = 0;
+      for (int t = 0; t < nt; ++t) {
+        int64_t& h = hist[static_cast<size_t>(t) * BUCKETS + d];
+        const int64_t count = h;
+        h = total, total += count, in_bucket += count;
+      }
+      trivial |= in_bucket == m;
+    }
+    if (trivial) continue;
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+    for (int t = 0; t < nt; ++t) {
+      int64_t* h = hist.data() + static_cast<size_t>(t) * BUCKETS;
+      for (int64_t r = chunk(m, t, nt); r < chunk(m, t + 1, nt); ++r) dst[h[(src[r] >> shift) & (BUCKETS - 1)]++] = src[r];
+    }
+    std::swap(src, dst);
+  }
+  auto ids = torch::empty({m}, torch::TensorOptions().dtype(torch::kInt32));
+  int* gid = ids.data_ptr<int>();
+#pragma omp parallel for schedule(static) num_threads(nt)
+  for (int64_t r = 0; r < m; ++r) gid[r] = static_cast<int>(src[r] & 0xffffffffu);
+  clock.lap("cf.sort");
+  return ids;
+}
+
 }  // namespace
 
 // Tiled compositing. means2d (N,2), conics (N,3), opacities (N,), colours (N,3), background (3,), depths (N,),
 // boxes (N,4) int32 from project_forward. Returns image (3,H,W), alpha (H,W), and what the backward pass
-// needs: final transmittance (H,W), each pixel's end in its tile's list (H,W) int32, the tile lists (pairs
-// of splat ranks), the tile starts, the splats' Gaussian ids by rank, and each rank's pair positions.
+// needs: final transmittance (H,W), each pixel's end in its tile's list (H,W) int32, the tile starts in the
+// pair lists, the splats' Gaussian ids by rank, each rank's pair positions (and its offsets into them,
+// (M+1,)), and the tile lists themselves: a copy of each splat per tile it touches, in tile order and in
+// depth order within a tile (P x 64 bytes, uint8), so that compositing, forward and backward, reads each
+// tile's splats from contiguous memory rather than gathering them from all over the splat array.
 std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tensor conics, torch::Tensor opacities,
                                              torch::Tensor colours, torch::Tensor background, torch::Tensor depths,
                                              torch::Tensor boxes, int64_t width, int64_t height) {
@@ -463,6 +771,7 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
   check(means2d, "means2d", n, 2), check(conics, "conics", n, 3), check(opacities, "opacities", n, 1);
   check(colours, "colours", n, 3), check(depths, "depths", n, 1), check(background, "background", 3, 1);
   TORCH_CHECK(boxes.dtype() == torch::kInt32 && boxes.is_contiguous() && boxes.numel() == n * 4, "boxes");
+  TORCH_CHECK(width > 0 && height > 0 && width <= 32767 && height <= 32767, "images are 1 to 32767 pixels wide");
   const int W = static_cast<int>(width), H = static_cast<int>(height);
   const int tiles_x = (W + TILE - 1) / TILE, tiles_y = (H + TILE - 1) / TILE, num_tiles = tiles_x * tiles_y;
   const int nt = threads();
@@ -470,56 +779,41 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
   const float* dep = depths.data_ptr<float>();
   Clock clock;
 
-  // The drawn splats, front to back (ties by index): their rank is their position in this order.
-  std::vector<std::pair<float, int>> keys;
-  keys.reserve(n);
-  for (int64_t i = 0; i < n; ++i)
-    if (box[4 * i] <= box[4 * i + 1]) keys.emplace_back(dep[i], static_cast<int>(i));
-  const int64_t m = static_cast<int64_t>(keys.size());
-  clock.lap("keys");
-  {
-    // A parallel sort: each thread sorts a chunk, then chunks are merged pairwise.
-    std::vector<int64_t> bounds(nt + 1);
-    for (int t = 0; t <= nt; ++t) bounds[t] = m * t / nt;
-#pragma omp parallel for schedule(static, 1) num_threads(nt)
-    for (int t = 0; t < nt; ++t) std::sort(keys.begin() + bounds[t], keys.begin() + bounds[t + 1]);
-    for (int step = 1; step < nt; step *= 2) {
-#pragma omp parallel for schedule(static, 1) num_threads(nt)
-      for (int t = 0; t < nt; t += 2 * step) {
-        if (t + step >= nt) continue;
-        const int64_t end = bounds[std::min(t + 2 * step, nt)];
-        std::inplace_merge(keys.begin() + bounds[t], keys.begin() + bounds[t + step], keys.begin() + end);
-      }
-    }
-  }
-  clock.lap("sort");
-  auto ids = torch::empty({m}, torch::TensorOptions().dtype(torch::kInt32));
-  int* gid = ids.data_ptr<int>();
-  std::vector<Splat> splats(m);
-  std::vector<int64_t> pair_offset(m + 1, 0);
+  // The drawn splats, front to back: their rank is their position in this order.
+  auto ids = depth_order(dep, box, n, nt, clock);
+  const int64_t m = ids.size(0);
+  const int* gid = ids.data_ptr<int>();
+  auto splats_t = big_empty({m * static_cast<int64_t>(sizeof(Splat))}, torch::TensorOptions().dtype(torch::kUInt8));
+  Splat* splats = reinterpret_cast<Splat*>(splats_t.data_ptr<uint8_t>());
+  auto offsets_t = big_empty({m + 1}, torch::TensorOptions().dtype(torch::kInt64));
+  int64_t* pair_offset = offsets_t.data_ptr<int64_t>();
+  pair_offset[0] = 0;
   const float *m2 = means2d.data_ptr<float>(), *con = conics.data_ptr<float>(), *op = opacities.data_ptr<float>();
   const float* col = colours.data_ptr<float>();
 #pragma omp parallel for schedule(static) num_threads(nt)
   for (int64_t r = 0; r < m; ++r) {
-    const int i = keys[r].second;
-    gid[r] = i;
+    if (r + 16 < m) {  // the Gaussians are far apart in depth order
+      const int ahead = gid[r + 16];
+      __builtin_prefetch(m2 + 2 * ahead), __builtin_prefetch(con + 3 * ahead), __builtin_prefetch(op + ahead);
+      __builtin_prefetch(col + 3 * ahead), __builtin_prefetch(box + 4 * ahead);
+    }
+    const int i = gid[r];
     Splat& s = splats[r];
     fill_splat(s, m2 + 2 * i, con + 3 * i, op[i], col + 3 * i, box + 4 * i);
     pair_offset[r + 1] = int64_t(s.x1 / TILE - s.x0 / TILE + 1) * (s.y1 / TILE - s.y0 / TILE + 1);
   }
-  for (int64_t r = 0; r < m; ++r) pair_offset[r + 1] += pair_offset[r];
+  clock.lap("cf.splats");
+  prefix_sum(pair_offset + 1, m, nt);
   const int64_t num_pairs = pair_offset[m];
-  clock.lap("splats");
+  clock.lap("cf.prefix");
 
   // Counting sort of the (tile, rank) pairs by tile; each thread takes a contiguous range of ranks, so each
   // tile's list comes out in rank (depth) order.
-  std::vector<int64_t> bounds(nt + 1);
-  for (int t = 0; t <= nt; ++t) bounds[t] = m * t / nt;
   std::vector<int64_t> cursor(static_cast<size_t>(nt) * num_tiles, 0);
 #pragma omp parallel for schedule(static, 1) num_threads(nt)
   for (int t = 0; t < nt; ++t) {
     int64_t* hist = cursor.data() + static_cast<size_t>(t) * num_tiles;
-    for (int64_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+    for (int64_t r = chunk(m, t, nt); r < chunk(m, t + 1, nt); ++r) {
       const Splat& s = splats[r];
       for (int ty = s.y0 / TILE; ty <= s.y1 / TILE; ++ty)
         for (int tx = s.x0 / TILE; tx <= s.x1 / TILE; ++tx) ++hist[ty * tiles_x + tx];
@@ -537,27 +831,31 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     }
   }
   tile_start[num_tiles] = total;
-  clock.lap("hist");
-  auto list_t = torch::empty({num_pairs}, torch::TensorOptions().dtype(torch::kInt32));
-  auto position_t = torch::empty({num_pairs}, torch::TensorOptions().dtype(torch::kInt64));
-  int* list = list_t.data_ptr<int>();
+  clock.lap("cf.hist");
+  auto pairs_t = big_empty({num_pairs * static_cast<int64_t>(sizeof(Splat))},
+                            torch::TensorOptions().dtype(torch::kUInt8));
+  auto position_t = big_empty({num_pairs}, torch::TensorOptions().dtype(torch::kInt64));
+  Splat* pairs = reinterpret_cast<Splat*>(pairs_t.data_ptr<uint8_t>());
   int64_t* position = position_t.data_ptr<int64_t>();
 #pragma omp parallel for schedule(static, 1) num_threads(nt)
   for (int t = 0; t < nt; ++t) {
     int64_t* cur = cursor.data() + static_cast<size_t>(t) * num_tiles;
-    for (int64_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+    for (int64_t r = chunk(m, t, nt); r < chunk(m, t + 1, nt); ++r) {
       const Splat& s = splats[r];
       int64_t k = pair_offset[r];
       for (int ty = s.y0 / TILE; ty <= s.y1 / TILE; ++ty)
         for (int tx = s.x0 / TILE; tx <= s.x1 / TILE; ++tx) {
           const int64_t slot = cur[ty * tiles_x + tx]++;
-          list[slot] = static_cast<int>(r);
+          store_line(&pairs[slot], &s);
           position[k++] = slot;
         }
     }
+#ifdef __SSE2__
+    _mm_sfence();  // the streamed lines are seen by the other threads after the loop
+#endif
   }
+  clock.lap("cf.scatter");
 
-  clock.lap("scatter");
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   auto image = torch::empty({3, H, W}, f32), alpha = torch::empty({H, W}, f32), final_t = torch::empty({H, W}, f32);
   auto last_t = torch::empty({H, W}, torch::TensorOptions().dtype(torch::kInt32));
@@ -577,10 +875,9 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
     int remaining = npix;
     const int64_t start = tile_start[tile], end = tile_start[tile + 1];
     for (int64_t j = start; j < end && remaining; ++j) {
-      if (j + 8 < end) __builtin_prefetch(&splats[list[j + 8]]);  // splats are in depth order, far apart
-      const Splat& s = splats[list[j]];
-      const int x0 = std::max(s.x0, tx0), x1 = std::min(s.x1, tx0 + tw - 1);
-      const int y0 = std::max(s.y0, ty0), y1 = std::min(s.y1, ty0 + th - 1);
+      const Splat& s = pairs[j];
+      const int x0 = std::max<int>(s.x0, tx0), x1 = std::min<int>(s.x1, tx0 + tw - 1);
+      const int y0 = std::max<int>(s.y0, ty0), y1 = std::min<int>(s.y1, ty0 + th - 1);
       for (int py = y0; py <= y1; ++py) {
         int row0, row1;
         if (!row_span(s, py, x0, x1, row0, row1)) continue;
@@ -614,42 +911,34 @@ std::vector<torch::Tensor> composite_forward(torch::Tensor means2d, torch::Tenso
         last_out[o] = last[p];
       }
   }
-  clock.lap("blend");
-  auto offsets = torch::from_blob(pair_offset.data(), {m + 1}, torch::TensorOptions().dtype(torch::kInt64)).clone();
-  return {image, alpha, final_t, last_t, list_t, tile_start_t, ids, position_t, offsets};
+  clock.lap("cf.blend");
+  return {image, alpha, final_t, last_t, tile_start_t, ids, position_t, offsets_t, pairs_t};
 }
 
-// Gradients of means2d, conics, opacities, colours (N, ...) and background (3,) from those of image and alpha.
-std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tensor conics, torch::Tensor opacities,
-                                              torch::Tensor colours, torch::Tensor background, torch::Tensor boxes,
-                                              torch::Tensor final_t, torch::Tensor last_t, torch::Tensor list_t,
-                                              torch::Tensor tile_start_t, torch::Tensor ids, torch::Tensor position_t,
-                                              torch::Tensor offsets_t, torch::Tensor g_image, torch::Tensor g_alpha) {
-  const int64_t n = means2d.size(0);
+// Gradients of means2d, conics, opacities, colours (N, ...) of the N Gaussians and of background (3,) from those
+// of image and alpha; the other tensors are what composite_forward returned for its backward pass.
+std::vector<torch::Tensor> composite_backward(int64_t n, torch::Tensor background, torch::Tensor final_t,
+                                              torch::Tensor last_t, torch::Tensor tile_start_t, torch::Tensor ids,
+                                              torch::Tensor position_t, torch::Tensor offsets_t, torch::Tensor pairs_t,
+                                              torch::Tensor g_image, torch::Tensor g_alpha) {
   const int H = static_cast<int>(final_t.size(0)), W = static_cast<int>(final_t.size(1));
   const int tiles_x = (W + TILE - 1) / TILE, tiles_y = (H + TILE - 1) / TILE, num_tiles = tiles_x * tiles_y;
   const int nt = threads();
-  const int64_t m = ids.size(0), num_pairs = list_t.size(0);
+  const int64_t m = ids.size(0), num_pairs = position_t.size(0);
   check(g_image, "g_image", 3, H * W), check(g_alpha, "g_alpha", H, W);
-  const float *m2 = means2d.data_ptr<float>(), *con = conics.data_ptr<float>(), *op = opacities.data_ptr<float>();
-  const float *col = colours.data_ptr<float>(), *bg = background.data_ptr<float>();
-  const int* box = boxes.data_ptr<int>();
+  TORCH_CHECK(pairs_t.numel() == num_pairs * static_cast<int64_t>(sizeof(Splat)), "pairs");
+  const float* bg = background.data_ptr<float>();
   const float *fin = final_t.data_ptr<float>(), *gi = g_image.data_ptr<float>(), *ga = g_alpha.data_ptr<float>();
-  const int *last_in = last_t.data_ptr<int>(), *list = list_t.data_ptr<int>(), *gid = ids.data_ptr<int>();
+  const int *last_in = last_t.data_ptr<int>(), *gid = ids.data_ptr<int>();
   const int64_t *tile_start = tile_start_t.data_ptr<int64_t>(), *position = position_t.data_ptr<int64_t>();
   const int64_t* pair_offset = offsets_t.data_ptr<int64_t>();
+  const Splat* pairs = reinterpret_cast<const Splat*>(pairs_t.data_ptr<uint8_t>());
   const int64_t plane = int64_t(H) * W;
-
-  std::vector<Splat> splats(m);
-#pragma omp parallel for schedule(static) num_threads(nt)
-  for (int64_t r = 0; r < m; ++r) {
-    const int i = gid[r];
-    Splat& s = splats[r];
-    fill_splat(s, m2 + 2 * i, con + 3 * i, op[i], col + 3 * i, box + 4 * i);
-  }
+  Clock clock;
 
   constexpr int G = 9;  // x, y, conic a b c, opacity, r g b
-  std::unique_ptr<float[]> pair_grad(new float[static_cast<size_t>(num_pairs) * G]);
+  auto pair_grad_t = big_empty({num_pairs, G}, torch::TensorOptions().dtype(torch::kFloat32));
+  float* pair_grad = pair_grad_t.data_ptr<float>();
   std::vector<double> bg_grad(static_cast<size_t>(num_tiles) * 3, 0.0);
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
@@ -679,11 +968,10 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
     for (int64_t j = start + max_last; j < end; ++j)
       for (int k = 0; k < G; ++k) pair_grad[j * G + k] = 0;
     for (int64_t j = start + max_last - 1; j >= start; --j) {
-      if (j - 8 >= start) __builtin_prefetch(&splats[list[j - 8]]);
-      const Splat& s = splats[list[j]];
+      const Splat& s = pairs[j];
       const int index = static_cast<int>(j - start);
-      const int x0 = std::max(s.x0, tx0), x1 = std::min(s.x1, tx0 + tw - 1);
-      const int y0 = std::max(s.y0, ty0), y1 = std::min(s.y1, ty0 + th - 1);
+      const int x0 = std::max<int>(s.x0, tx0), x1 = std::min<int>(s.x1, tx0 + tw - 1);
+      const int y0 = std::max<int>(s.y0, ty0), y1 = std::min<int>(s.y1, ty0 + th - 1);
       float g[G] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
       for (int py = y0; py <= y1; ++py) {
         int row0, row1;
@@ -722,25 +1010,39 @@ std::vector<torch::Tensor> composite_backward(torch::Tensor means2d, torch::Tens
       for (int k = 0; k < G; ++k) pair_grad[j * G + k] = g[k];
     }
   }
+  clock.lap("cb.tiles");
 
+  // Each drawn Gaussian's pairs, summed in a fixed order; zeros for the others (written in parallel, not
+  // zero-filled first).
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  auto g_means2d = torch::zeros({n, 2}, f32), g_conics = torch::zeros({n, 3}, f32);
-  auto g_opacities = torch::zeros({n}, f32), g_colours = torch::zeros({n, 3}, f32);
+  auto g_means2d = big_empty({n, 2}, f32), g_conics = big_empty({n, 3}, f32);
+  auto g_opacities = big_empty({n}, f32), g_colours = big_empty({n, 3}, f32);
   float *gm2 = g_means2d.data_ptr<float>(), *gcon = g_conics.data_ptr<float>(), *gop = g_opacities.data_ptr<float>();
   float* gcol = g_colours.data_ptr<float>();
-#pragma omp parallel for schedule(static) num_threads(nt)
-  for (int64_t r = 0; r < m; ++r) {
-    float g[G] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int64_t k = pair_offset[r]; k < pair_offset[r + 1]; ++k) {
-      const float* pg = pair_grad.get() + position[k] * G;
-      for (int q = 0; q < G; ++q) g[q] += pg[q];
+#pragma omp parallel num_threads(nt)
+  {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      gm2[2 * i] = gm2[2 * i + 1] = 0;
+      gcon[3 * i] = gcon[3 * i + 1] = gcon[3 * i + 2] = 0;
+      gop[i] = 0;
+      gcol[3 * i] = gcol[3 * i + 1] = gcol[3 * i + 2] = 0;
     }
-    const int i = gid[r];
-    gm2[2 * i] = g[0], gm2[2 * i + 1] = g[1];
-    gcon[3 * i] = g[2], gcon[3 * i + 1] = g[3], gcon[3 * i + 2] = g[4];
-    gop[i] = g[5];
-    gcol[3 * i] = g[6], gcol[3 * i + 1] = g[7], gcol[3 * i + 2] = g[8];
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < m; ++r) {
+      float g[G] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+      for (int64_t k = pair_offset[r]; k < pair_offset[r + 1]; ++k) {
+        const float* pg = pair_grad + position[k] * G;
+        for (int q = 0; q < G; ++q) g[q] += pg[q];
+      }
+      const int i = gid[r];
+      gm2[2 * i] = g[0], gm2[2 * i + 1] = g[1];
+      gcon[3 * i] = g[2], gcon[3 * i + 1] = g[3], gcon[3 * i + 2] = g[4];
+      gop[i] = g[5];
+      gcol[3 * i] = g[6], gcol[3 * i + 1] = g[7], gcol[3 * i + 2] = g[8];
+    }
   }
+  clock.lap("cb.reduce");
   auto g_background = torch::empty({3}, f32);
   for (int ch = 0; ch < 3; ++ch) {
     double sum = 0;
@@ -761,6 +1063,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.def("project_backward", &project_backward, "gradients of project_forward");
   module.def("composite_forward", &composite_forward, "tiled front-to-back compositing");
   module.def("composite_backward", &composite_backward, "gradients of composite_forward");
+  module.def("release_buffers", [] { block_cache().release(); }, "free the cached big buffers");
   module.def("ssim_forward", &ssim_forward, "mean SSIM of two images (and its derivative maps)");
   module.def("ssim_backward", &ssim_backward, "gradient of ssim_forward with respect to the image");
 }
