@@ -44,10 +44,10 @@ PRESETS = {
         # 44 (two disconnected models) where 100 place 98.
         Preset("draft", "Draft", "A quick look: is the capture good enough?", iterations=1000, train_size=320,
                max_gaussians=50_000, frame_count=100),
-        Preset("standard", "Standard", "A sharp model for sharing.", iterations=3000, train_size=480,
-               max_gaussians=100_000, frame_count=100),
-        Preset("high", "High", "The most detail this machine gives in reasonable time.", iterations=7000,
-               train_size=640, max_gaussians=300_000, frame_count=150),
+        Preset("standard", "Standard", "A sharp model for sharing.", iterations=2000, train_size=480,
+               max_gaussians=60_000, frame_count=100),
+        Preset("high", "High", "The most detail this machine gives in reasonable time.", iterations=5000,
+               train_size=640, max_gaussians=150_000, frame_count=150),
     ),
     "cuda": (
         Preset("draft", "Draft", "A quick look: is the capture good enough?", iterations=3000, train_size=800,
@@ -112,15 +112,19 @@ class Profile:
     iteration_base: float  # training: seconds per iteration = base + per_megapixel * training megapixels
     iteration_per_megapixel: float  # + per_100k_splats * the preset's splat budget / 100,000 (densification
     iteration_per_100k_splats: float  # grows most captures to near it)
-    export_base: float  # writing the files and the orbit video
-    export_per_megapixel: float  # the 90-frame orbit video is rendered at the training size
+    export_base: float  # writing the files and the orbit video: base + per_100k_splats * the splat budget / 100,000
+    export_per_100k_splats: float
+    export_per_megapixel: float  # + this * training megapixels: the 90-frame orbit video is rendered at that size
     preview: float  # the capture's preview (thumbnail and animation), which runs before the reconstruction
 
 
 # Measured on the reference machine (see the README's presets table; bench/presets.py measures it again).
-REFERENCE = Profile(benchmark_seconds=5.0, frames_per_frame=0.05, poses_per_frame=0.5, iteration_base=0.01,
-                    iteration_per_megapixel=0.3, iteration_per_100k_splats=0.08, export_base=5.0,
-                    export_per_megapixel=100.0, preview=10.0)
+# The chair video (240x136 frames, 100 of them) through the captures door, per preset: frames 2.4-3.7 s, poses
+# 33 s, training 0.103 s an iteration at 50,000 splats and 0.138 s at 100,000, export 10.4 s and 13.0 s, preview
+# 5 s; lego at 480 px for the per-megapixel terms. measure_speed(): 3.44 s.
+REFERENCE = Profile(benchmark_seconds=3.44, frames_per_frame=0.034, poses_per_frame=0.33, iteration_base=0.065,
+                    iteration_per_megapixel=0.1, iteration_per_100k_splats=0.07, export_base=7.8,
+                    export_per_100k_splats=5.2, export_per_megapixel=20.0, preview=5.0)
 
 
 @dataclass
@@ -148,7 +152,8 @@ def stage_seconds(preset: Preset, source: Source, calibration: Calibration | Non
         "poses": cpu * profile.poses_per_frame * frames,
         "training": device * preset.iterations * (profile.iteration_base + profile.iteration_per_megapixel * megapixels
                                                   + profile.iteration_per_100k_splats * preset.max_gaussians / 1e5),
-        "export": cpu * (profile.export_base + profile.export_per_megapixel * megapixels),
+        "export": cpu * (profile.export_base + profile.export_per_100k_splats * preset.max_gaussians / 1e5
+                         + profile.export_per_megapixel * megapixels),
     }
     return {stage: value * float(calibration.corrections.get(stage, 1.0)) for stage, value in seconds.items()}
 
