@@ -95,7 +95,7 @@ def build(verbose: bool = False):
 
     directory = build_directory()
     directory.mkdir(parents=True, exist_ok=True)
-    print(f"Building the native rasteriser into {directory} (once, about half a minute) ...", flush=True)
+    print(f"Building the native rasteriser into {directory} (once, about a minute) ...", flush=True)
     started = time.monotonic()
     _module = load(name=module_name(), sources=[str(s) for s in SOURCES], extra_cflags=CFLAGS,
                    extra_ldflags=LDFLAGS, build_directory=str(directory), verbose=verbose)
