@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from . import SHARED_DATA
-from .report import Result, Stopwatch
+from .report import Result, Stopwatch, throwaway_django
 
 FACES = SHARED_DATA / "faces"
 PEOPLE = {
@@ -64,19 +62,11 @@ def run(quick: bool = False) -> Result:
     if not FACES.is_dir():
         result.notes.append(f"skipped: the photos are not at {FACES}")
         return result
-    with tempfile.TemporaryDirectory(prefix="bench-faceid-") as var:
-        os.environ["ATLAS_VAR_DIR"] = var
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with throwaway_django("bench-faceid-"):
         from django.test import Client
 
         from accounts.models import User
 
-        call_command("migrate", verbosity=0)
         User.objects.create_user(email="bench@example.com", password=PASSWORD, username="bench",
                                  email_verified=True)
         client = Client(SERVER_NAME="localhost")

@@ -12,14 +12,12 @@ each estimate within ±30 % of the measured time.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 from . import SHARED_DATA
-from .report import Result
+from .report import Result, throwaway_django
 
 CHAIR = SHARED_DATA / "videos" / "chair_orbit_136x240.mp4"
 HOLD_OUT = 10
@@ -34,19 +32,12 @@ def run(quick: bool = False) -> Result:
     if not CHAIR.is_file():
         result.notes.append(f"skipped: the video is not at {CHAIR}")
         return result
-    with tempfile.TemporaryDirectory(prefix="bench-presets-") as var:
-        os.environ["ATLAS_VAR_DIR"] = var
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        import django
-
-        django.setup()
+    with throwaway_django("bench-presets-"):
         _run(result, quick)
     return result
 
 
 def _run(result: Result, quick: bool) -> None:
-    from django.core.management import call_command
     from django.test import Client
 
     from accounts.models import Session, User
@@ -56,7 +47,6 @@ def _run(result: Result, quick: bool) -> None:
     from captures.reconstruction import presets
     from captures.reconstruction.presets import Source
 
-    call_command("migrate", verbosity=0)
     user = User.objects.create_user(email="bench@example.com", password=PASSWORD, username="bench",
                                     email_verified=True)
     client = Client(SERVER_NAME="localhost")
@@ -83,7 +73,8 @@ def _run(result: Result, quick: bool) -> None:
         "stage seconds as the worker recorded them.",
         f"held-out PSNR: every {HOLD_OUT}th frame kept out of training, rendered from its camera on white, "
         "against the frame (the video's background is not white, so the absolute figure is low; it is for "
-        f"comparing presets). Renders: {OUTPUT}/presets-<name>.png (held-out view beside its frame).",
+        f"comparing presets). Renders: {OUTPUT}/presets-<name>.png (the model from the first held-out frame's "
+        "camera).",
     ]
     standard = next((r for r in result.rows if r["preset"] == "standard"), None)
     result.summary = (

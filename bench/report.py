@@ -11,6 +11,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -143,3 +144,22 @@ def format_result(result: Result) -> str:
     parts = [heading, format_table(result.rows)]
     parts += [f"  {note}" for note in result.notes]
     return "\n".join(parts)
+
+
+@contextlib.contextmanager
+def throwaway_django(prefix: str):
+    """Django set up on a fresh SQLite database and media folder in a temporary directory (migrated), for
+    benchmarks that go through the doors; removed afterwards."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as var:
+        os.environ["ATLAS_VAR_DIR"] = var
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        yield Path(var)
+

@@ -43,11 +43,6 @@ def _key(kind=None):
             "rasterizer": rasterizer_name(kind)[:64]}
 
 
-def this_worker(kind=None) -> WorkerSpeed | None:
-    """This machine's measured speed for its training device, or None when it has not measured yet."""
-    return WorkerSpeed.objects.filter(**_key(kind)).first()
-
-
 def calibrate(force=False, say=None) -> WorkerSpeed:
     """This machine's speed, measured now unless it already is (or `force`). `say(text)` hears what happens."""
     key = _key()
