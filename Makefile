@@ -5,11 +5,12 @@ PY     := $(VENV)/bin/python
 
 .PHONY: run test install browser admin migrate clean bench
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-no-deps.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages into $(VENV) ..."
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(PY) -c "import django, rest_framework, allauth, django_q" || (echo "package install failed" && exit 1)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-no-deps.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(PY) -c "import django, rest_framework, allauth, django_q, anny, moderngl" || (echo "package install failed" && exit 1)
 	@touch $@
 
 # Front-end packages (Pico CSS, three.js, the splat viewer) come from npm; none are in the repository.

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "captures",
     "gallery",
     "faces",
+    "generation",
     "dashboard",
 ]
 

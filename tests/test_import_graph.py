@@ -7,11 +7,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {"accounts", "roles", "captures", "gallery", "core", "media", "doors", "dashboard", "config", "bench",
-        "faces"}
+        "faces", "generation"}
 # Apps that know no domain: they may import only each other (and libraries).
 DOMAIN_FREE = {"core": {"media"}, "media": set(), "gallery": {"core", "media"}}
 # Pure packages: no Django at all, so they run and are tested on their own.
-PURE = ("media", "captures/reconstruction", "faces/recognition")
+PURE = ("media", "captures/reconstruction", "faces/recognition", "generation/avatar")
 
 
 def python_files(app):

@@ -1,0 +1,1 @@
+"""The avatar studio's models, one module per part of the domain."""
