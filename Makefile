@@ -25,7 +25,13 @@ NATIVE_DIR := $(or $(ATLAS_TORCH_EXTENSIONS_DIR),var/torch_extensions)
 $(NATIVE_DIR)/.built: $(VENV)/.installed $(wildcard captures/reconstruction/gaussians/csrc/*) captures/reconstruction/gaussians/native.py
 	@$(PY) -m captures.reconstruction.gaussians.native build && touch $@ || true
 
-install: $(VENV)/.installed node_modules/.installed $(NATIVE_DIR)/.built
+# The avatar studio's body model (anny): its first build takes a minute or two and writes a cache that every later
+# start reads in about a second. Built once here, never inside a request.
+ANNY_DIR := $(or $(ANNY_CACHE_DIR),var/anny)
+$(ANNY_DIR)/.built: $(VENV)/.installed
+	@ANNY_CACHE_DIR=$(ANNY_DIR) $(PY) -m generation.avatar.body build && touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(NATIVE_DIR)/.built $(ANNY_DIR)/.built
 
 migrate: install
 	@$(PY) manage.py migrate --noinput

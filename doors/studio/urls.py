@@ -3,7 +3,7 @@ from django.urls import path
 from doors.base import StudioView
 from doors.not_found import not_built
 
-from . import views
+from . import generation, views
 
 urlpatterns = [
     path("register", views.RegisterView.as_view(), name="studio-register"),
@@ -15,16 +15,18 @@ urlpatterns = [
     path("get_avatar_thumbnail", views.AvatarThumbnailView.as_view(), name="studio-avatar-thumbnail"),
     path("get_user_details", views.UserDetailsView.as_view(), name="studio-user-details"),
     path("update_user_details", views.UpdateUserDetailsView.as_view(), name="studio-update-user-details"),
-    # Generation, the gallery and the clothes catalogue: 404 saying so until they are built.
+    path("generate", generation.GenerateImageView.as_view(), name="studio-generate"),
+    path("generate_video", generation.GenerateVideoView.as_view(), name="studio-generate-video"),
+    path("generate/<str:task_id>", generation.TaskStatusView.as_view(), name="studio-task"),
+    path("get_gallery", generation.GalleryView.as_view(), name="studio-gallery"),
+    path("get_gallery_image/<str:url>", generation.GalleryImageView.as_view(), name="studio-gallery-image"),
+    path("get_gallery_video/<str:url>", generation.GalleryVideoView.as_view(), name="studio-gallery-video"),
+    path("get_thumbnail/<str:url>", generation.GalleryThumbnailView.as_view(), name="studio-thumbnail"),
+    path("get_gallery_model/<str:url>", generation.GalleryModelView.as_view(), name="studio-gallery-model"),
+    path("remove_gallery_image/<str:url>", generation.RemoveGalleryEntryView.as_view(),
+         name="studio-remove-gallery-entry"),
+    # The clothes catalogue: 404 saying so until it is built.
     *not_built(StudioView, "003", {
-        "generate": ["POST"],
-        "generate_video": ["POST"],
-        "generate/<str:task_id>": ["GET"],
-        "get_gallery": ["GET"],
-        "get_gallery_image/<str:url>": ["GET"],
-        "get_gallery_video/<str:url>": ["GET"],
-        "get_thumbnail/<str:url>": ["GET"],
-        "remove_gallery_image/<str:url>": ["DELETE"],
         "upload_clothes": ["POST"],
         "get_clothes": ["POST"],
     }),
