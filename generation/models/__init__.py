@@ -1,1 +1,5 @@
 """The avatar studio's models, one module per part of the domain."""
+
+from .clothes import Garment
+
+__all__ = ["Garment"]
