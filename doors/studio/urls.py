@@ -3,7 +3,7 @@ from django.urls import path
 from doors.base import StudioView
 from doors.not_found import not_built
 
-from . import views
+from . import clothes, views
 
 urlpatterns = [
     path("register", views.RegisterView.as_view(), name="studio-register"),
@@ -15,7 +15,9 @@ urlpatterns = [
     path("get_avatar_thumbnail", views.AvatarThumbnailView.as_view(), name="studio-avatar-thumbnail"),
     path("get_user_details", views.UserDetailsView.as_view(), name="studio-user-details"),
     path("update_user_details", views.UpdateUserDetailsView.as_view(), name="studio-update-user-details"),
-    # Generation, the gallery and the clothes catalogue: 404 saying so until they are built.
+    path("upload_clothes", clothes.UploadClothesView.as_view(), name="studio-upload-clothes"),
+    path("get_clothes", clothes.GetClothesView.as_view(), name="studio-get-clothes"),
+    # Generation and the gallery: 404 saying so until they are built.
     *not_built(StudioView, "003", {
         "generate": ["POST"],
         "generate_video": ["POST"],
@@ -25,7 +27,5 @@ urlpatterns = [
         "get_gallery_video/<str:url>": ["GET"],
         "get_thumbnail/<str:url>": ["GET"],
         "remove_gallery_image/<str:url>": ["DELETE"],
-        "upload_clothes": ["POST"],
-        "get_clothes": ["POST"],
     }),
 ]
