@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Garment
 
@@ -14,6 +15,7 @@ class GarmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     list_select_related = ["owner"]
     ordering = ["brand_key", "name_key", "-created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="colours")
     def colour_count(self, garment):

@@ -248,3 +248,10 @@ def test_both_routes_are_listed_and_described(api):
     assert "multipart/form-data" in schema["paths"]["/upload_clothes"]["post"]["requestBody"]["content"]
     assert not schema["paths"]["/get_clothes"]["post"].get("security")  # no token needed
     assert schema["paths"]["/upload_clothes"]["post"]["security"]
+
+
+def test_an_upload_spooled_to_disk_reads_the_same(api, headers, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # Django writes larger uploads to a temporary file
+    assert message(upload(api, headers, xlsx(SEED_TABLE))) == "Imported 3 garments from clothes.xlsx."
+    response = upload(api, headers, xls_fixture(), "clothes.xls")
+    assert message(response) == "Imported 4 garments from clothes.xls; your previous 3 were replaced."

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
+from django.urls import reverse
 
 from core.errors import Forbidden, Invalid
 from generation import catalogue
@@ -407,3 +408,16 @@ def test_the_admin_form_checks_the_lists_and_keeps_the_keys():
     garment.save(update_fields=["name"])
     garment.refresh_from_db()
     assert garment.name_key == "long tee"
+
+
+def test_the_admin_lists_every_accounts_garments_with_search_and_filters(client):
+    catalogue.upload(UserFactory(email="ada@example.com"), upload_file(xlsx(SEED_TABLE)))
+    catalogue.upload(UserFactory(email="bob@example.com"), upload_file(xlsx([HEADER, garment_row(7)])))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:generation_garment_changelist")
+    page = client.get(url).content.decode()
+    assert all(name in page for name in ("Cloth1", "Cloth2", "Cloth3", "Cloth7", "ada@example.com", "bob@example.com"))
+    assert "Cloth1" not in client.get(url, {"q": "bob@example.com"}).content.decode()
+    assert "Cloth3" in client.get(url, {"brand": "BrandC", "gender": "Female"}).content.decode()
+    garment = Garment.objects.get(name="Cloth1")
+    assert client.get(reverse("admin:generation_garment_change", args=[garment.pk])).status_code == 200
