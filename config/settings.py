@@ -295,6 +295,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "faceid: recognition", "description": "Seed 002: check-in and search: who is in this photo."},
         {"name": "studio: account", "description": "Seed 003: accounts, profiles and avatar photos."},
         {"name": "studio: user details", "description": "Seed 003: the body and face that avatars are made from."},
+        {"name": "studio: clothes", "description": "Seed 003: the clothes catalogue, imported from Excel files."},
+        {"name": "studio: generate", "description": "Seed 003: avatar pictures and videos, queued on the workers and "
+                                               "polled by task id."},
+        {"name": "studio: gallery", "description": "Seed 003: the finished pictures and videos, only the owner's."},
         {"name": "captures", "description": "Seed 004: captures, multi-part uploads and share links."},
         {"name": "captures: oauth2", "description": "Added to seed 004: access tokens for API key pairs (RFC 6749 "
                                                     "client credentials), as Teleport clients sign in."},
@@ -325,6 +329,13 @@ FACE_MAX_SUBJECTS = int(os.environ.get("ATLAS_FACE_MAX_PEOPLE", "1000000"))
 FACE_INDEXES_KEPT = 16  # projects whose search matrix each process keeps in memory
 # Face ID sends photos as base64 inside JSON: an 8 MB photo is an 11 MB body.
 FACE_BODY_MAX_BYTES = 12 * 1024 * 1024
+
+# --- Avatar studio: the clothes catalogue (seed 003 /upload_clothes) ---------------------------
+# The role (by name) an account needs to upload a catalogue: that role or one above it in the tree; unset, any
+# signed-in account may. Reading (/get_clothes) is public.
+STUDIO_CLOTHES_UPLOAD_ROLE = os.environ.get("ATLAS_CLOTHES_UPLOAD_ROLE") or None
+STUDIO_CLOTHES_MAX_BYTES = int(os.environ.get("ATLAS_CLOTHES_MAX_MB", "5")) * 1024 * 1024
+STUDIO_CLOTHES_MAX_ROWS = int(os.environ.get("ATLAS_CLOTHES_MAX_ROWS", "5000"))
 
 # --- Storage and static files ---------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

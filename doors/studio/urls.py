@@ -1,9 +1,6 @@
 from django.urls import path
 
-from doors.base import StudioView
-from doors.not_found import not_built
-
-from . import generation, views
+from . import clothes, generation, views
 
 urlpatterns = [
     path("register", views.RegisterView.as_view(), name="studio-register"),
@@ -25,9 +22,6 @@ urlpatterns = [
     path("get_gallery_model/<str:url>", generation.GalleryModelView.as_view(), name="studio-gallery-model"),
     path("remove_gallery_image/<str:url>", generation.RemoveGalleryEntryView.as_view(),
          name="studio-remove-gallery-entry"),
-    # The clothes catalogue: 404 saying so until it is built.
-    *not_built(StudioView, "003", {
-        "upload_clothes": ["POST"],
-        "get_clothes": ["POST"],
-    }),
+    path("upload_clothes", clothes.UploadClothesView.as_view(), name="studio-upload-clothes"),
+    path("get_clothes", clothes.GetClothesView.as_view(), name="studio-get-clothes"),
 ]

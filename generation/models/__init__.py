@@ -1,3 +1,6 @@
 """The avatar studio's models, one module per part of the domain."""
 
-from .generations import Generation  # noqa: F401
+from .clothes import Garment
+from .generations import Generation
+
+__all__ = ["Garment", "Generation"]

@@ -5,6 +5,7 @@ tests/doors/test_studio.py walks the seed's call example with the real pipeline.
 """
 
 import io
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ ROUTES = [("get", "/get_gallery"), ("get", "/get_gallery_image/{url}"), ("get", 
           ("get", "/get_thumbnail/{url}"), ("get", "/get_gallery_model/{url}"),
           ("delete", "/remove_gallery_image/{url}"),
           ("get", "/generate/{task}"), ("post", "/generate"), ("post", "/generate_video")]
+
+
+TASK_IDS = itertools.count(1764633600000)
 
 
 def jpeg(colour=(200, 40, 40), size=(32, 48)):
@@ -49,7 +53,7 @@ def stored(item, kind, content, content_type, name):
 
 
 def generation(owner, kind="image", status=Item.Status.DONE, task_id=None, tmp_path=None, **item_fields):
-    made = Generation.objects.create(owner=owner, kind=kind, task_id=task_id or Generation.new_task_id(),
+    made = Generation.objects.create(owner=owner, kind=kind, task_id=task_id or str(next(TASK_IDS)),
                                      request={}, spec={})
     item = Item.objects.create(owner=owner, name=f"Avatar {kind}", pipeline=f"avatar-{kind}", source=made,
                                status=status, **item_fields)
