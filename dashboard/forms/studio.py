@@ -196,7 +196,8 @@ class StudioForm(forms.Form):
                               help_text="The same seed and settings make the same video.")
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", dict(DEFAULTS))
+        if kwargs.get("initial") is None:
+            kwargs["initial"] = dict(DEFAULTS)
         super().__init__(*args, **kwargs)
         for key in BODY_DIMENSIONS:
             self.fields[field_name(key)] = forms.FloatField(

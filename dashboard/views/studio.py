@@ -87,12 +87,12 @@ def studio(request):
 @login_required
 @require_POST
 def studio_generate(request):
-    """The studio form, posted by "Generate picture" (kind=image) or "Generate video" (kind=video): queues it and
+    """The studio form, posted by "Generate image" (kind=image) or "Generate video" (kind=video): queues it and
     goes to its result page; a refusal shows the studio again with the reason."""
     kind = request.POST.get("kind")
     form = StudioForm(request.POST)
     if kind not in Generation.Kind.values:
-        form.add_error(None, "Choose “Generate picture” or “Generate video”.")
+        form.add_error(None, "Choose “Generate image” or “Generate video”.")
     if form.is_valid():
         try:
             generation = services.request_generation(request.user, kind, form.body(kind))
