@@ -111,7 +111,11 @@ def studio_preview(request):
     stays the only one). Errors: {"message"} with 400 (a bad body) or 401 (signed out)."""
     if not request.user.is_authenticated:
         return JsonResponse({"message": "You were signed out. Sign in again to see the preview."}, status=401)
-    if len(request.body) > PREVIEW_MAX_BYTES:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > PREVIEW_MAX_BYTES:
         return JsonResponse({"message": "The avatar's description is too large."}, status=400)
     if request.content_type == "application/json":
         try:

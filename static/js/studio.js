@@ -2,7 +2,8 @@
 // sliders back to average, and every change of the avatar (not of the video options) posts the form to
 // data-preview-url ~300 ms after the last one; the .glb it answers replaces the avatar in the 3D viewer
 // (viewer.js showMesh), the camera staying where the person left it. One preview is made at a time: changes made
-// meanwhile are sent together once it is back. A refused setting shows the server's message.
+// meanwhile are sent together once it is back. A refused setting shows the server's message. The background colour
+// needs no new mesh: the preview's backdrop takes it at once.
 
 const DEBOUNCE_MS = 300;
 
@@ -26,6 +27,11 @@ function showValue(slider) {
   const output = form.querySelector(`output[for="${slider.id}"]`);
   if (output) output.textContent = signed(slider.value);
   slider.closest(".studio-slider")?.toggleAttribute("data-changed", Math.abs(Number(slider.value)) > 1e-9);
+}
+
+function paintBackground() {
+  const input = form.elements.background_color;
+  if (viewer && viewer.scene && input && /^#[0-9a-f]{6}$/i.test(input.value)) viewer.scene.background.set(input.value);
 }
 
 function say(text, state) {
@@ -56,6 +62,7 @@ async function preview() {
       problem.hidden = true;
       const shown = viewer ? await viewer.showMesh(url) : false;
       if (shown) {
+        paintBackground();
         if (shownUrl) URL.revokeObjectURL(shownUrl);
         shownUrl = url;
         say("Preview up to date.", "ready");
@@ -89,6 +96,7 @@ function schedule() {
 function changed(event) {
   const control = event.target;
   if (control.type === "range") showValue(control);
+  if (control.closest("[data-preview-background]")) paintBackground();
   if (control.closest("[data-no-preview]")) return;
   schedule();
 }

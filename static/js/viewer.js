@@ -354,7 +354,7 @@ class AtlasViewer {
     this.root.prepend(canvas);
 
     this.scene = new THREE.Scene();
-    this.scene.background = BACKGROUND;
+    this.scene.background = BACKGROUND.clone(); // a page may colour it (the studio: the picture's background)
     this.camera = new THREE.PerspectiveCamera(DEFAULT_FOV, width / height, 0.01, 1000);
     this.camera.up.copy(up);
     this.controls = new OrbitControls(this.camera, canvas);
@@ -492,7 +492,7 @@ class AtlasViewer {
     const height = gl.drawingBufferHeight;
     const pixels = new Uint8Array(width * height * 4);
     gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
-    const hex = BACKGROUND.getHex(); // sRGB, as the canvas holds it
+    const hex = this.scene.background.getHex(); // sRGB, as the canvas holds it
     const [r, g, b] = [(hex >> 16) & 255, (hex >> 8) & 255, hex & 255];
     let drawnPixels = 0;
     let sumX = 0;
