@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, captures, faces, home
+from .views import accounts, captures, faces, home, studio
 from .views import share as share_views
 
 app_name = "dashboard"
@@ -36,6 +36,14 @@ urlpatterns = [
     path("faces/<int:pk>/people/<int:sid>/faces/", faces.face_enrol, name="face_enrol"),
     path("faces/<int:pk>/people/<int:sid>/faces/<int:fid>/photo", faces.face_photo, name="face_photo"),
     path("faces/<int:pk>/people/<int:sid>/faces/<int:fid>/delete/", faces.face_delete, name="face_delete"),
+    path("studio/", studio.studio, name="studio"),
+    path("studio/generate/", studio.studio_generate, name="studio_generate"),
+    path("studio/preview.glb", studio.studio_preview, name="studio_preview"),
+    path("studio/gallery/", studio.studio_gallery, name="studio_gallery"),
+    path("studio/<str:task_id>/", studio.studio_result, name="studio_result"),
+    path("studio/<str:task_id>/status.json", studio.studio_status_json, name="studio_status"),
+    path("studio/<str:task_id>/files/<slug:kind>/", studio.studio_file, name="studio_file"),
+    path("studio/<str:task_id>/remove/", studio.studio_remove, name="studio_remove"),
     path("profile/", accounts.profile, name="profile"),
     path("profile/avatar.jpg", accounts.avatar_thumbnail, name="profile_avatar"),
     path("profile/keys/", accounts.api_keys, name="api_keys"),

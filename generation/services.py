@@ -5,6 +5,8 @@ unknown garment or expression is refused at once with the package's message (400
 """
 
 import json
+import tempfile
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
@@ -53,6 +55,19 @@ def request_generation(user, kind, body):
         gallery.create_item(owner=user, name=f"Avatar {kind} {generation.task_id}", pipeline=PIPELINES[kind],
                             source=generation)
     return generation
+
+
+def preview_glb(body):
+    """The dressed avatar `body` describes (its user_details and apparel_details, as /generate takes them), as
+    .glb bytes, made now: the studio page's live preview. Invalid with the avatar package's message for a bad body."""
+    spec = spec_of(body, Generation.Kind.IMAGE)
+    from .avatar.export import write_glb
+    from .avatar.studio import figure_for
+
+    with tempfile.TemporaryDirectory(prefix="atlas-preview-") as folder:
+        path = Path(folder) / "preview.glb"
+        write_glb(figure_for(spec), path)
+        return path.read_bytes()
 
 
 def remove_generation(generation):

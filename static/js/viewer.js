@@ -5,7 +5,8 @@
 // Every element with [data-atlas-viewer] becomes a viewer. Its data-viewer-state is "loading", then
 // "ready" (the model is loaded and has been drawn) or "error"; browser tests wait for it and read the
 // canvas back through window.atlasViewer.snapshot() (the drawing buffer is preserved, so
-// canvas.toDataURL() works too).
+// canvas.toDataURL() works too). A viewer with data-viewer-deferred="true" starts "waiting" for the page to
+// hand it a mesh: viewer.showMesh(url) (the studio's live preview), again for each new one.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 
@@ -17,6 +18,8 @@ const DEFAULT_FOV = 50;
 const READY_TIMEOUT_MS = 10000;
 const SAMPLED_CENTRES = 20000;
 const LOADER_DOWNLOADING = 0; // the splat library's LoaderStatus.Downloading (not exported)
+const NO_WEBGL = 'Your browser cannot show 3D here (WebGL 2 is turned off or not supported). '
+  + 'You can still download the model and open it in a desktop viewer.';
 
 const viewers = [];
 window.atlasViewers = viewers;
@@ -159,6 +162,19 @@ function viewFromObject(object, aspect) {
 
 // A file the splat library cannot parse makes it throw inside its own callbacks: the load promise then
 // never settles, so an uncaught error while a model loads counts as that load failing.
+function disposeObject(object) {
+  object.traverse((node) => {
+    if (node.geometry) node.geometry.dispose();
+    const materials = Array.isArray(node.material) ? node.material : (node.material ? [node.material] : []);
+    for (const material of materials) {
+      for (const value of Object.values(material)) {
+        if (value && value.isTexture) value.dispose();
+      }
+      material.dispose();
+    }
+  });
+}
+
 function uncaughtErrors() {
   let stop;
   const promise = new Promise((_, reject) => {
@@ -191,6 +207,12 @@ class AtlasViewer {
     this.resetButton = this.figure.querySelector('[data-viewer-reset]');
     this.splats = null;
     this.mesh = null;
+    this.deferred = root.dataset.viewerDeferred === 'true';
+    this.meshCalls = 0; // showMesh calls: only the newest one's mesh is shown
+    this.loads = 0;
+    this.framed = false;
+    this.lit = false;
+    this.controlsShown = false;
   }
 
   setState(state) {
@@ -216,13 +238,19 @@ class AtlasViewer {
   }
 
   async start() {
-    if (!this.splatUrl && !this.meshUrl) {
+    if (!this.splatUrl && !this.meshUrl && !this.deferred) {
       this.fail('There is no 3D model to show yet.');
       return;
     }
     if (!webglAvailable()) {
-      this.fail('Your browser cannot show 3D here (WebGL 2 is turned off or not supported). '
-        + 'You can still download the model and open it in a desktop viewer.');
+      this.fail(NO_WEBGL);
+      return;
+    }
+    if (!this.splatUrl && !this.meshUrl) { // deferred: showMesh brings the model
+      if (!this.meshCalls) {
+        this.setState('waiting');
+        this.showProgress('Making the 3D preview…', NaN);
+      }
       return;
     }
     this.setState('loading');
@@ -240,10 +268,57 @@ class AtlasViewer {
     } finally {
       crash.stop();
     }
+    this.showControls();
+    this.awaitFirstPicture();
+  }
+
+  showControls() {
     this.progress.hidden = true;
     this.toolbar.hidden = false;
-    this.resetButton.addEventListener('click', () => this.resetCamera());
+    if (!this.controlsShown) {
+      this.controlsShown = true;
+      this.resetButton.addEventListener('click', () => this.resetCamera());
+    }
+  }
+
+  // Shows the .glb at `url` in place of the mesh on screen (the studio's live preview hands each new avatar over
+  // as a blob: URL), keeping the camera where the person left it; the first mesh is framed. Resolves true once
+  // the mesh is in the scene, false when a newer call took its place first or it could not be read. Meanwhile
+  // data-viewer-state is "loading", then "ready" once drawn; data-viewer-loads counts the meshes shown.
+  async showMesh(url) {
+    const call = ++this.meshCalls;
+    if (!webglAvailable()) {
+      this.fail(NO_WEBGL);
+      return false;
+    }
+    if (!this.renderer) this.setUp(MESH_UP);
+    this.setState('loading');
+    let mesh;
+    try {
+      mesh = (await this.fetchMesh(url, { progress: !this.mesh })).scene;
+    } catch (error) {
+      console.error('Atlas viewer:', error);
+      if (call === this.meshCalls) this.fail('The 3D model could not be shown. Change a setting to try again.');
+      return false;
+    }
+    if (call !== this.meshCalls) {
+      disposeObject(mesh);
+      return false;
+    }
+    if (this.mesh) {
+      this.scene.remove(this.mesh);
+      disposeObject(this.mesh);
+    }
+    this.mesh = mesh;
+    this.scene.add(mesh);
+    this.light();
+    if (!this.framed) this.frame([]);
+    if (this.message) this.message.hidden = true;
+    this.showControls();
+    this.loads += 1;
+    this.root.dataset.viewerLoads = String(this.loads);
     this.awaitFirstPicture();
+    return true;
   }
 
   async load() {
@@ -279,7 +354,7 @@ class AtlasViewer {
     this.root.prepend(canvas);
 
     this.scene = new THREE.Scene();
-    this.scene.background = BACKGROUND;
+    this.scene.background = BACKGROUND.clone(); // a page may colour it (the studio: the picture's background)
     this.camera = new THREE.PerspectiveCamera(DEFAULT_FOV, width / height, 0.01, 1000);
     this.camera.up.copy(up);
     this.controls = new OrbitControls(this.camera, canvas);
@@ -331,17 +406,27 @@ class AtlasViewer {
     });
   }
 
-  async loadMesh() {
+  async fetchMesh(url, { progress = true } = {}) {
     const { GLTFLoader } = await import('three/addons/loaders/GLTFLoader.js');
-    const gltf = await new Promise((resolve, reject) => {
-      new GLTFLoader().load(this.meshUrl, resolve, (event) => {
+    return new Promise((resolve, reject) => {
+      new GLTFLoader().load(url, resolve, (event) => {
+        if (!progress) return;
         const percent = event.lengthComputable ? event.loaded / event.total * 100 : NaN;
         this.showProgress(`Downloading the mesh…${Number.isFinite(percent) ? ` ${Math.floor(percent)}%` : ''}`,
           percent);
       }, reject);
     });
-    this.mesh = gltf.scene;
+  }
+
+  async loadMesh() {
+    this.mesh = (await this.fetchMesh(this.meshUrl)).scene;
     this.scene.add(this.mesh);
+    this.light();
+  }
+
+  light() {
+    if (this.lit) return;
+    this.lit = true;
     this.scene.add(new THREE.HemisphereLight(0xffffff, 0x445566, 2.2));
     const light = new THREE.DirectionalLight(0xffffff, 1.6);
     light.position.set(0.5, 1, 0.8);
@@ -373,6 +458,7 @@ class AtlasViewer {
     this.controls.target.copy(view.target);
     this.controls.update();
     this.controls.saveState();
+    this.framed = true;
   }
 
   resetCamera() {
@@ -384,7 +470,9 @@ class AtlasViewer {
   // the first frames after loading can still be empty), or after a while whatever the picture shows.
   awaitFirstPicture() {
     const started = performance.now();
+    const call = this.meshCalls;
     const check = () => {
+      if (call !== this.meshCalls) return; // a newer mesh is on its way: its own check says when it is drawn
       if (this.snapshot().drawn || performance.now() - started > READY_TIMEOUT_MS) {
         this.setState('ready');
         return;
@@ -404,7 +492,7 @@ class AtlasViewer {
     const height = gl.drawingBufferHeight;
     const pixels = new Uint8Array(width * height * 4);
     gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
-    const hex = BACKGROUND.getHex(); // sRGB, as the canvas holds it
+    const hex = this.scene.background.getHex(); // sRGB, as the canvas holds it
     const [r, g, b] = [(hex >> 16) & 255, (hex >> 8) & 255, hex & 255];
     let drawnPixels = 0;
     let sumX = 0;
