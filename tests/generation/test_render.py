@@ -8,7 +8,7 @@ import trimesh
 from PIL import Image
 
 from generation.avatar.export import write_glb, write_jpeg, write_mp4, write_thumbnail
-from generation.avatar.render import Renderer
+from generation.avatar.render import Renderer, vertex_normals
 from generation.avatar.scene import VIEWS, Figure, Part
 
 WIDTH, HEIGHT = 128, 192
@@ -63,6 +63,16 @@ def _green(image):
 def _yellow(image):
     r, g, b = (image[..., i].astype(int) for i in range(3))
     return (r > 90) & (g > 0.7 * r) & (b < 0.5 * g)
+
+
+def test_normals_are_smooth_even_across_split_vertices():
+    """A sphere whose triangles share no vertex (a mesh cut along seams, taken to the limit) still gets the
+    sphere's radial normals, not its facets'."""
+    sphere = trimesh.creation.uv_sphere(radius=0.5, count=[16, 16])
+    split = sphere.vertices[sphere.faces].reshape(-1, 3)
+    normals = vertex_normals(split, np.arange(len(split)).reshape(-1, 3))
+    radial = split / np.linalg.norm(split, axis=1, keepdims=True)
+    assert (normals * radial).sum(1).min() > np.cos(np.radians(3))
 
 
 def test_render_is_an_rgb_picture_of_the_asked_size(renderer, figure):
