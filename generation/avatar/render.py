@@ -13,9 +13,9 @@ Conventions (scene.py's: metres, +Y up, the figure faces +Z):
   hemisphere), so every view is lit like a product shot.
 - Colours are sRGB in (Part.color, `background`), lit in linear light, tone-mapped (Khronos PBR Neutral,
   which keeps albedos' hues) and encoded to sRGB per pixel; the multisample resolve and the shadow's
-  darkening then work on those sRGB values (8-bit targets draw twice as fast on llvmpipe). The floor is the background colour itself, an
-  endless studio sweep, darkened only by a soft contact shadow under the feet; pixels the figure and its
-  shadow do not touch are exactly the background colour.
+  darkening then work on those sRGB values (8-bit targets draw twice as fast on llvmpipe).
+- The floor is the background colour itself, an endless studio sweep, darkened only by a soft contact
+  shadow under the feet; pixels the figure and its shadow do not touch are exactly the background colour.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ VIEW_AZIMUTH = {"Front": 0.0, "FrontLeft": 45.0, "Left": 90.0, "BackLeft": 135.0
 assert set(VIEW_AZIMUTH) == set(VIEWS)
 
 FOV_Y = 24.0  # degrees: a portrait lens (~55 mm on full frame), modest perspective
-# view_mode framing as fractions of the figure's height H, measured down from the top of its head:
-# (bottom of the picture, margin above the head, narrowest half-width of the picture).
-FRAMING = {0: (1.0, 0.04, 0.0), 1: (0.48, 0.04, 0.22), 2: (0.26, 0.035, 0.14)}
-assert set(FRAMING) == set(VIEW_MODES)
+MARGIN = 0.04  # of the figure's height H, around the full body (view_mode 0)
+# view_modes 1 and 2 as fractions of H, from the top of the head: (bottom of the picture below it, margin
+# above it, narrowest half-width of the picture).
+FRAMING = {1: (0.48, 0.04, 0.18), 2: (0.26, 0.035, 0.12)}
+assert {0, *FRAMING} == set(VIEW_MODES)
 HEAD_SHARE = 0.13  # the top 13% of a human's height is the head: frames 1 and 2 centre on it
-BOTTOM_MARGIN = 0.04  # of H, below the feet in the full-body frame (room for the shadow)
 
 # Lights in camera-relative axes (x right, y up, z towards the camera): direction towards the light and
 # linear RGB intensity (diffuse = albedo * intensity * n.l).
@@ -251,32 +251,32 @@ def frame_camera(points, view_mode, aspect, fov_y=FOV_Y):
     """Where the camera stands, on +Z looking down -Z, so the part of the figure `view_mode` asks for fills
     the picture: (eye, near, far, bottom of the picture in world y).
 
-    The figure's height H and the top of its head decide the picture's top and bottom (FRAMING); the full
-    body is also fitted across, the closer frames centre on the head and keep a minimum width, cropping
-    arms held out. The distance is solved per vertex, so near parts are fitted with their perspective."""
+    The full body is fitted whole, vertex by vertex, so near parts count with their perspective. The closer
+    frames take their top and bottom from the top of the head and the figure's height H (FRAMING), centre
+    on the head and keep a minimum width, cropping arms held out."""
     low, high = points.min(0), points.max(0)
     height = max(high[1] - low[1], 1e-6)
-    top = high[1] + FRAMING[view_mode][1] * height
-    if view_mode == 0:
-        bottom = low[1] - BOTTOM_MARGIN * height
-        centre_x, centre_z = (low[0] + high[0]) / 2, (low[2] + high[2]) / 2
-        inside = points
-        half_width = 0.0
-    else:
-        bottom = high[1] - FRAMING[view_mode][0] * height
-        head = points[points[:, 1] >= high[1] - HEAD_SHARE * height]
-        centre_x, centre_z = np.median(head[:, 0]), np.median(head[:, 2])
-        inside = points[points[:, 1] >= bottom]
-        half_width = FRAMING[view_mode][2] * height
-    centre_y = (top + bottom) / 2
     tan_y = math.tan(math.radians(fov_y) / 2)
     tan_x = tan_y * aspect
-    depth = inside[:, 2] - centre_z  # towards the camera
-    needed = max(
-        (top - centre_y) / tan_y + depth.max(),
-        np.max(np.abs(inside[:, 0] - centre_x) / tan_x + depth) if view_mode == 0 else 0.0,
-        half_width / tan_x + depth.max(),
-    )
+    if view_mode == 0:
+        # Every vertex inside the picture, MARGIN * H from its edges, at its own depth (perspective).
+        margin = MARGIN * height
+        bottom = low[1] - margin
+        centre_x, centre_y, centre_z = (low + high) / 2
+        depth = points[:, 2] - centre_z  # towards the camera
+        needed = max(np.max((np.abs(points[:, 1] - centre_y) + margin) / tan_y + depth),
+                     np.max((np.abs(points[:, 0] - centre_x) + margin) / tan_x + depth))
+    else:
+        # Fitted at the head's depth: a hand reaching towards the camera is cropped, not shrinking the head.
+        down, above, half_width = FRAMING[view_mode]
+        top, bottom = high[1] + above * height, high[1] - down * height
+        head = points[points[:, 1] >= high[1] - HEAD_SHARE * height]
+        centre_x, centre_z = np.median(head[:, 0]), np.median(head[:, 2])
+        nose = np.max(head[:, 2]) - centre_z
+        needed = max((top - bottom) / 2 / tan_y, half_width * height / tan_x) + nose
+        # Keep the margin above the head; a picture wider than the band reaches further down.
+        centre_y = top - tan_y * (needed - nose)
+        bottom = 2 * centre_y - top
     eye = np.array([centre_x, centre_y, centre_z + needed])
     reach = np.linalg.norm(points - eye, axis=1)
     near = max(reach.min() * 0.8, 0.01)
@@ -327,8 +327,8 @@ class Renderer:
         docstring for the views, yaw and the lights)."""
         if view not in VIEW_AZIMUTH:
             raise ValueError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
-        if view_mode not in FRAMING:
-            raise ValueError(f"unknown view_mode {view_mode!r}: one of {sorted(FRAMING)}")
+        if view_mode not in VIEW_MODES:
+            raise ValueError(f"unknown view_mode {view_mode!r}: one of {sorted(VIEW_MODES)}")
         parts = [part for part in figure.parts if len(part.faces)]
         if not parts:
             raise ValueError("the figure has no triangles to draw")
