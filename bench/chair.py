@@ -17,9 +17,10 @@ from PIL import Image
 from captures.reconstruction.datasets import load_image_set
 from captures.reconstruction.errors import ReconstructionError
 from captures.reconstruction.frames import HD_LONG_SIDE, extract_frames
-from captures.reconstruction.gaussians import orbit_cameras, render_image, train, write_video
+from captures.reconstruction.gaussians import orbit_cameras, render_image, train
 from captures.reconstruction.presets import device_kind, preset
 from captures.reconstruction.sfm import run_sfm
+from media.video import write_video
 
 from . import SHARED_DATA
 from .lego import step_times

@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from media.video import write_video
+
 from . import presets, splat_io
 from .datasets import load_image_set, load_llff, load_nerf_synthetic
 from .errors import ReconstructionError
 from .formats.ksplat import write_ksplat
 from .formats.sog import write_sog
 from .frames import HD_LONG_SIDE, extract_frames, prepare_images
-from .gaussians import orbit_cameras, render, render_image, train, write_video
+from .gaussians import orbit_cameras, render, render_image, train
 from .phone_poses import PoseSource, load_phone_capture
 from .presets import Preset
 from .scene import Scene

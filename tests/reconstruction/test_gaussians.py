@@ -19,12 +19,12 @@ from captures.reconstruction.gaussians import (
     sh_to_rgb,
     ssim,
     train,
-    write_video,
 )
 from captures.reconstruction.gaussians.model import mean_sq_neighbour_distance
 from captures.reconstruction.gaussians.rasterize import SH_C0, quaternion_to_matrix
 from captures.reconstruction.gaussians.render import look_at
 from captures.reconstruction.scene import Camera, Scene
+from media.video import write_video
 
 F64 = torch.float64
 

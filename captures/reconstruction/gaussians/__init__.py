@@ -6,10 +6,10 @@ picks CUDA by itself when available). See each module's docstring for its conven
 
 from .model import GaussianModel
 from .rasterize import RasterOutput, rasterize, sh_to_rgb
-from .render import orbit_cameras, render, render_image, scene_center, write_video
+from .render import orbit_cameras, render, render_image, scene_center
 from .train import TrainConfig, TrainResult, ssim, train
 
 __all__ = [
     "GaussianModel", "RasterOutput", "TrainConfig", "TrainResult", "orbit_cameras", "rasterize", "render",
-    "render_image", "scene_center", "sh_to_rgb", "ssim", "train", "write_video",
+    "render_image", "scene_center", "sh_to_rgb", "ssim", "train",
 ]

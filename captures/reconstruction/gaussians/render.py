@@ -1,4 +1,5 @@
-"""Rendering a trained model: single views, a smooth orbit around the scene, and the orbit as an mp4."""
+"""Rendering a trained model: single views and a smooth orbit around the scene (media.video writes the orbit
+as an mp4)."""
 
 import math
 from dataclasses import replace
@@ -84,28 +85,3 @@ def orbit_cameras(scene_or_cameras, n_frames, *, width=None, height=None, zoom=1
                              image_path=None))
     return orbit
 
-
-def write_video(frames, path, fps=30):
-    """Encode (H, W, 3) uint8 frames as H.264 yuv420p mp4 (web playable: moov atom first).
-
-    yuv420p needs even sizes, so odd frames get their last row/column repeated.
-    """
-    import imageio_ffmpeg
-
-    writer = None
-    try:
-        for frame in frames:
-            frame = np.asarray(frame, dtype=np.uint8)
-            frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
-            if writer is None:
-                writer = imageio_ffmpeg.write_frames(str(path), (frame.shape[1], frame.shape[0]), fps=fps,
-                                                     codec="libx264", pix_fmt_out="yuv420p", macro_block_size=1,
-                                                     output_params=["-movflags", "+faststart"])
-                writer.send(None)
-            writer.send(np.ascontiguousarray(frame))
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        raise ValueError("write_video needs at least one frame")
-    return path
