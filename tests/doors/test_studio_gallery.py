@@ -36,7 +36,7 @@ def jpeg(colour=(200, 40, 40), size=(32, 48)):
 
 
 def mp4(tmp_path, frames=3):
-    from captures.reconstruction.gaussians.render import write_video  # (moves to media.video)
+    from media.video import write_video
 
     path = tmp_path / "clip.mp4"
     write_video([np.full((32, 48, 3), 80 * i, np.uint8) for i in range(frames)], path, fps=24)
