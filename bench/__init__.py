@@ -1,6 +1,6 @@
-"""Quality and speed benchmarks for the reconstruction pipeline and Face ID: `make bench`, or
-`python -m bench [--quick] [--only lego,milk,chair,raster,formats,faces,faceid]`. Never part of the test suite:
-tests do not assert on timing, these print measurements and ratios for a person to read.
+"""Quality and speed benchmarks for the reconstruction pipeline, Face ID and the avatar studio: `make bench`, or
+`python -m bench [--quick] [--only lego,milk,chair,presets,raster,formats,faces,faceid,studio]`. Never part of the
+test suite: tests do not assert on timing, these print measurements and ratios for a person to read.
 
 Each benchmark module has `run(quick) -> report.Result`; `__main__` runs every one in a fresh process
 (so that its peak memory is its own) and prints one table per benchmark.

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from .report import Stopwatch, format_result, run_benchmark
 
-BENCHMARKS = ("lego", "milk", "chair", "presets", "raster", "formats", "faces", "faceid")
+BENCHMARKS = ("lego", "milk", "chair", "presets", "raster", "formats", "faces", "faceid", "studio")
 
 
 def main(argv=None) -> int:
