@@ -9,13 +9,18 @@ import io
 import json
 import re
 
+import numpy as np
 import pytest
+import trimesh
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts import services
 from accounts.models import Session, SignInCode, User
+from gallery.models import Item
+from gallery.tasks import run_item
+from generation.avatar.examples import SEED_IMAGE
 from tests.conftest import bearer
 from tests.data import SHARED_DATA, needs
 from tests.factories import PASSWORD, UserFactory
@@ -150,7 +155,49 @@ def headers(token):
 
 # --- the seed's example flow ----------------------------------------------------------------
 
+# The worker's run (run_item) needs real commits, as a worker has.
+@pytest.mark.django_db(transaction=True)
+def test_the_seed_call_example_end_to_end(api):
+    """Seed 003's "API Call Example", steps 1-10, with the seed's own bodies and the real avatar pipeline."""
+    headers = seed_steps_1_to_4(api)
+
+    response = post(api, "/generate", SEED_IMAGE, **headers)  # 5
+    assert response.status_code == 200, response.content
+    assert list(response.json()) == ["task_id"]
+    task_id = response.json()["task_id"]
+    assert task_id.isdigit() and len(task_id) == 13  # milliseconds, as the seed's ids
+
+    assert api.get(f"/generate/{task_id}", **headers).json() == {"status": 0, "position": 0}  # 6: queued, next
+    item = Item.objects.get(generation__task_id=task_id)
+    assert run_item(str(item.pk)) == "done", Item.objects.get(pk=item.pk).failure_reason  # (the worker)
+    assert api.get(f"/generate/{task_id}", **headers).json() == {"status": 2, "position": -1}  # 7
+
+    gallery = api.get("/get_gallery", **headers).json()  # 8
+    assert gallery == {"gallery_urls": [{"type": "image", "url": f"{task_id}-1"}]}
+    url = next(entry["url"] for entry in gallery["gallery_urls"] if entry["url"].startswith(task_id))  # 9
+
+    picture = downloaded_image(api.get(f"/get_gallery_image/{url}", **headers))  # 10
+    assert picture.size == (512, 768)
+    pixels = np.asarray(picture.convert("RGB"), dtype=np.int16)
+    # The seed's background FFE4DB fills the corners; the avatar fills much of the middle.
+    assert np.abs(pixels[2, 2] - (0xFF, 0xE4, 0xDB)).max() <= 3
+    middle = pixels[200:600, 180:330]
+    assert (np.abs(middle - (0xFF, 0xE4, 0xDB)).max(axis=2) > 30).mean() > 0.5
+    thumbnail = downloaded_image(api.get(f"/get_thumbnail/{url}", **headers))
+    assert thumbnail.width == 128  # image_options.thumbnail_width
+    model = api.get(f"/get_gallery_model/{url}", **headers)
+    scene = trimesh.load(io.BytesIO(b"".join(model.streaming_content)), file_type="glb")
+    assert len(scene.geometry) >= 3  # body, hair, clothes
+    height = scene.bounds[1][1] - scene.bounds[0][1]
+    assert 1.3 < height < 2.1  # a person, in metres
+
+
 def test_the_seed_example_flow_register_login_details_avatar(api):
+    seed_steps_1_to_4(api)
+
+
+def seed_steps_1_to_4(api):
+    """/register, /login, /update_user_details, /upload_avatar as the seed's example; the token's headers."""
     assert "Log in" in message(post(api, "/register", SEED_PROFILE))
 
     # /login with the seed's body, the e-mail alone: a code by e-mail, never a token.
@@ -189,6 +236,7 @@ def test_the_seed_example_flow_register_login_details_avatar(api):
     assert user.email_verified
     assert Session.objects.get(user=user).kind == Session.Kind.CODE
     assert Session.objects.get(user=user).door == "studio"
+    return headers
 
 
 @pytest.mark.parametrize("path, size", REAL_PHOTOS)
