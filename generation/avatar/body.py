@@ -71,6 +71,7 @@ BONE_GROUPS = {
 POSES = ("I-Pose", "T-Pose", "A-Pose")
 A_POSE_ANGLE = 45.0  # degrees of the arms from straight down
 I_POSE_ANGLES = (5.0, 35.0)  # the I-pose takes the least angle in this range that keeps the arms off the body
+I_POSE_CLEARANCE = 0.02  # metres between hanging hands and hips, room for sleeves and trousers
 
 # anny's calibration of its age phenotype against years (anny/data/shape_calibration): an adult is ~0.8.
 AGE_ANCHORS = ((0.0, 0.0), (1.0, 0.05), (4.0, 0.215), (11.0, 0.415), (16.0, 0.67), (18.0, 0.77), (64.0, 0.83),
@@ -340,18 +341,19 @@ class Shape:
             shoulder = self.reference_joint("upperarm01" + side)
             body = posed[trunk & (posed[:, 0] * sign > 0)]
             limb = posed[arm & (posed[:, 0] * sign > 0)]
-            # The trunk's outer edge on this side, per 2 cm of height.
-            bins = np.floor(body[:, 1] / 0.02).astype(int)
+            # The trunk's outer edge on this side, per 2 cm of height and 3 cm of depth (a belly is not a hip).
             edge = {}
-            for b, x in zip(bins, body[:, 0] * sign, strict=True):
-                edge[b] = max(edge.get(b, 0.0), x)
-            below = limb[shoulder[1] - limb[:, 1] > 0.15]  # clear of the armpit
+            for key, x in zip(map(tuple, np.floor(body[:, 1:] / [0.02, 0.03]).astype(int)), body[:, 0] * sign,
+                              strict=True):
+                edge[key] = max(edge.get(key, 0.0), x)
+            upper = np.linalg.norm(self.reference_joint("lowerarm01" + side) - shoulder)
+            below = limb[limb[:, 1] < shoulder[1] - upper]  # forearm and hand: the upper arm may touch the chest
             for degrees in np.arange(low, high + 0.1, 1.5):
                 turn = rotation_about_z(sign * np.radians(degrees))
                 moved = (below - shoulder) @ turn.T + shoulder
-                limb_bins = np.floor(moved[:, 1] / 0.02).astype(int)
-                clearance = moved[:, 0] * sign - np.array([edge.get(b, -1.0) for b in limb_bins])
-                if clearance.min() > 0.012:
+                cells = np.floor(moved[:, 1:] / [0.02, 0.03]).astype(int)
+                reach = np.array([max(edge.get((h, d + k), -1.0) for k in (-1, 0, 1)) for h, d in cells])
+                if (moved[:, 0] * sign - reach).min() > I_POSE_CLEARANCE:
                     break
             low = max(low, degrees)
         return float(low)

@@ -91,9 +91,9 @@ FACE_SHAPES = {
                  "head-scale-horiz-incr": 0.1},
 }
 
-# skin_tone index -> sRGB, light to dark: the ten tones of the Monk Skin Tone scale.
-SKIN_TONES = ("#F6EDE4", "#F3E7DB", "#F7EAD0", "#EADABA", "#D7BD96",
-              "#A07E56", "#825C43", "#604134", "#3A312A", "#292420")
+# skin_tone index -> sRGB skin albedo, lightest (0) to deepest (9).
+SKIN_TONES = ("#F5DCCB", "#EBC8B0", "#E0B699", "#D4A485", "#C48E6D",
+              "#AD7653", "#8F5B3D", "#71442D", "#54311F", "#3B2218")
 DEFAULT_SKIN_TONE = 2
 
 # expression -> anny facial actions (ARKit blendshape names, 0..1).
