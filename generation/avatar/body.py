@@ -257,6 +257,7 @@ class Shape:
         self.reference = self._transforms({})
         self.reference_vertices = self.skin(self.vertices, self.reference)
         self._pose_cache = {}
+        self.derived = {}  # what other modules make once per shape (the dresser's layout)
 
     def _transforms(self, deltas, root_offset=None):
         """anny's forward kinematics for {bone index: 3x3 anny-frame delta}: (B, 4, 4) rest -> posed transforms."""

@@ -270,9 +270,18 @@ class Layout:
     leg: np.ndarray = None  # arc length from the hip joint
     arm_length: float = 0.0
     leg_length: float = 0.0
+    _skin_distance: object = None
+    _shoes: list = None
 
     @classmethod
     def of(cls, shape):
+        """The shape's layout, made once per shape."""
+        if "layout" not in shape.derived:
+            shape.derived["layout"] = cls._make(shape)
+        return shape.derived["layout"]
+
+    @classmethod
+    def _make(cls, shape):
         topo = anatomy.topology()
         vertices = shape.reference_vertices @ anatomy.TO_SCENE.T
         layout = cls(vertices, vertex_normals(vertices, topo.faces))
@@ -343,6 +352,68 @@ class Layout:
     def shoe_field(self):
         ankle = self.leg_length
         return _clamp(ankle - 0.035 - self.leg) + 0.05 * (1 - self.weights("legs", "feet"))
+
+    def skin_distance(self):
+        """Signed distance to the skin (eyes and mouth left out)."""
+        if self._skin_distance is None:
+            ids = np.unique(anatomy.topology().faces[_faces_in(SKIN_SEGMENTS)])
+            self._skin_distance = SurfaceDistance(self.vertices[ids], self.normals[ids])
+        return self._skin_distance
+
+    def shoes(self):
+        """[(bone, Part)]: a pair of sneakers, made once per body shape."""
+        if self._shoes is None:
+            self._shoes = self._shoe("L") + self._shoe("R")
+        return self._shoes
+
+    def _shoe(self, side):
+        """A sneaker: the foot's skin grown by a centimetre and smoothed (so the toes merge), cut at the ankle, in
+        two colours split along the sole; carried by the foot bone."""
+        layout = self
+        sign = 1.0 if side == "L" else -1.0
+        ankle = layout.joints[f"foot.{side}"]
+        floor = layout.floor_y
+        near = ((layout.weights("feet", "legs") > 0.5) & (layout.vertices[:, 0] * sign > 0)
+                & (layout.vertices[:, 1] < ankle[1] + 0.08))
+        distance = SurfaceDistance(layout.vertices[near], layout.normals[near])
+        top = ankle[1] + 0.012
+
+        def shoe(points):
+            return np.maximum.reduce([distance(points)[0] - 0.009, points[:, 1] - top, floor - 0.008 - points[:, 1]])
+
+        foot = layout.vertices[near & (layout.vertices[:, 1] < top)]
+        low, high = foot.min(0) - 0.03, foot.max(0) + 0.03
+        part = self.volume("Shoes", SHOES[0], shoe, low, high, 0.45, step=0.005, clearance=None)
+        if part is None:
+            return []
+        sole = part.vertices[:, 1] - (floor + 0.012)
+        pieces = []
+        for name, color, roughness, field_ in (("Shoes", SHOES[0], 0.45, -sole), ("Soles", SHOES[1], 0.7, sole)):
+            piece = cut(part.faces, field_)
+            vertices, faces = clean(piece.lerp(part.vertices), piece.faces)
+            pieces.append((f"foot.{side}", Part(name, vertices.astype(np.float32), faces, color, roughness)))
+        return pieces
+
+    def volume(self, name, color, field_fn, low, high, roughness, cloth=False, step=HAIR_STEP, clearance=0.003):
+        """Mesh a signed distance field over a box (reference pose), `clearance` (m) clear of the body's skin
+        (None: no clearance)."""
+        low, high = np.asarray(low, float), np.asarray(high, float)
+        axes = [np.arange(low[k], high[k] + step, step) for k in range(3)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+        values = field_fn(grid)
+        if clearance is not None:
+            near = values < 0.02
+            distance = np.full(len(grid), 1.0)
+            distance[near] = self.skin_distance()(grid[near])[0]
+            values = np.maximum(values, clearance - distance)
+        values = values.reshape(len(axes[0]), len(axes[1]), len(axes[2]))
+        values = gaussian_filter(values, 0.8)  # irons out the nearest-vertex distances' facets
+        vertices, faces = surface_nets(values, low, step)
+        if len(faces) == 0:
+            return None
+        vertices, faces = clean(vertices, faces)
+        vertices = smoother(faces, len(vertices))(vertices, 3).astype(np.float32)
+        return Part(name, vertices, faces, tuple(color), roughness, cloth)
 
 
 def _merge(parts):
@@ -415,8 +486,7 @@ class Dresser:
                 self.skirts.append((garment, shape_, None))
         shoes = layout.shoe_field()
         covered = np.minimum(covered, shoes)
-        for side in ("L", "R"):
-            self.attached += self._shoe(side)
+        self.attached += layout.shoes()
 
         # Skin: the body's skin faces minus those well under clothes; lips and nails cut out of it.
         hidden = (covered[faces] < -0.025).all(1)
@@ -492,62 +562,6 @@ class Dresser:
         pocket = np.maximum.reduce([np.abs(x) - width, y - high, low - y, front, top_field + 0.02])
         return self._piece(garment.item_id, garment.color, pocket, top_offset + 0.005, SIZE_DRAPE[garment.size])
 
-    def _body_distance(self):
-        if not hasattr(self, "_distance"):
-            faces = anatomy.topology().faces[_faces_in(SKIN_SEGMENTS)]
-            ids = np.unique(faces)
-            self._distance = SurfaceDistance(self.layout.vertices[ids], self.layout.normals[ids])
-        return self._distance
-
-    def _shoe(self, side):
-        """A sneaker: the foot's skin grown by a centimetre and smoothed (so the toes merge), cut at the ankle, in
-        two colours split along the sole; carried by the foot bone."""
-        layout = self.layout
-        sign = 1.0 if side == "L" else -1.0
-        ankle = layout.joints[f"foot.{side}"]
-        floor = layout.floor_y
-        near = ((layout.weights("feet", "legs") > 0.5) & (layout.vertices[:, 0] * sign > 0)
-                & (layout.vertices[:, 1] < ankle[1] + 0.08))
-        distance = SurfaceDistance(layout.vertices[near], layout.normals[near])
-        top = ankle[1] + 0.012
-
-        def shoe(points):
-            return np.maximum.reduce([distance(points)[0] - 0.009, points[:, 1] - top, floor - 0.008 - points[:, 1]])
-
-        foot = layout.vertices[near & (layout.vertices[:, 1] < top)]
-        low, high = foot.min(0) - 0.03, foot.max(0) + 0.03
-        part = self._volume("Shoes", SHOES[0], shoe, low, high, 0.45, step=0.005, clearance=None)
-        if part is None:
-            return []
-        sole = part.vertices[:, 1] - (floor + 0.012)
-        pieces = []
-        for name, color, roughness, field_ in (("Shoes", SHOES[0], 0.45, -sole), ("Soles", SHOES[1], 0.7, sole)):
-            piece = cut(part.faces, field_)
-            vertices, faces = clean(piece.lerp(part.vertices), piece.faces)
-            pieces.append((f"foot.{side}", Part(name, vertices.astype(np.float32), faces, color, roughness)))
-        return pieces
-
-    def _volume(self, name, color, field_fn, low, high, roughness, cloth=False, step=HAIR_STEP, clearance=0.003):
-        """Mesh a signed distance field over a box (reference pose), `clearance` (m) clear of the body's skin
-        (None: no clearance)."""
-        low, high = np.asarray(low, float), np.asarray(high, float)
-        axes = [np.arange(low[k], high[k] + step, step) for k in range(3)]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-        values = field_fn(grid)
-        if clearance is not None:
-            near = values < 0.02
-            distance = np.full(len(grid), 1.0)
-            distance[near] = self._body_distance()(grid[near])[0]
-            values = np.maximum(values, clearance - distance)
-        values = values.reshape(len(axes[0]), len(axes[1]), len(axes[2]))
-        values = gaussian_filter(values, 0.8)  # irons out the nearest-vertex distances' facets
-        vertices, faces = surface_nets(values, low, step)
-        if len(faces) == 0:
-            return None
-        vertices, faces = clean(vertices, faces)
-        vertices = smoother(faces, len(vertices))(vertices, 3).astype(np.float32)
-        return Part(name, vertices, faces, tuple(color), roughness, cloth)
-
     def _hood(self, garment, ease):
         """A hood lying down: a thick collar round the back of the neck and the hood's fold on the upper back."""
         layout = self.layout
@@ -568,7 +582,7 @@ class Dresser:
 
         low = neck - np.array([0.2, 0.2, 0.2])
         high = neck + np.array([0.2, 0.08, 0.12])
-        return self._volume(garment.item_id, garment.color, hood, low, high, 0.85, True, clearance=ease + 0.002)
+        return self.layout.volume(garment.item_id, garment.color, hood, low, high, 0.85, True, clearance=ease + 0.002)
 
     # -- hair --
 
@@ -621,15 +635,16 @@ class Dresser:
             volumes.append(lambda p, c=quiff, r=style.quiff: (np.linalg.norm((p - c) / [0.95, 0.6, 1.3], axis=1)
                                                                - r) * 0.6)
         if style.afro:
-            afro_center = center + np.array([0.0, 0.02, -0.015])
-            radii = np.array([width + style.afro, top - center[1] + style.afro, 0.5 * (front - back) + style.afro])
+            afro_center = center + np.array([0.0, 0.025, -0.03])
+            radii = np.array([width + style.afro, top - center[1] + style.afro,
+                              0.5 * (front - back) + 0.8 * style.afro])
 
             def afro(p, c=afro_center, r=radii):
                 curls = 0.0016 * (np.sin(p @ [190, 120, 70]) + np.sin(p @ [-80, 210, 130] + 1)
                                   + np.sin(p @ [110, -60, 230] + 2) + np.sin(p @ [230, 90, -150] + 3))
                 volume = (np.linalg.norm((p - c) / r, axis=1) - 1.0) * r.min() + curls
-                face_center = np.array([0.0, eyes[1] - 0.035, front + 0.015])
-                face = (np.linalg.norm((p - face_center) / [0.082, 0.115, 0.085], axis=1) - 1.0) * 0.08
+                # Nothing low in front: the hair stops at the forehead and frames the face from the sides.
+                face = np.maximum(p[:, 2] - (center[2] + 0.02), eyes[1] + 0.065 - p[:, 1])
                 return np.maximum.reduce([volume, -face, eyes[1] - 0.07 - p[:, 1]])
 
             volumes.append(afro)
@@ -645,7 +660,7 @@ class Dresser:
         span = max(style.length, style.ponytail, 0.0) + 0.06
         low = np.array([-width - style.afro - 0.06, eyes[1] - span - 0.02, back - style.afro - 0.08])
         high = np.array([width + style.afro + 0.06, top + style.afro + style.bun * 2 + 0.04, front + 0.05])
-        part = self._volume("hair", color, hair, low, high, 0.45)
+        part = self.layout.volume("hair", color, hair, low, high, 0.45)
         if part is not None:
             self.attached.append(("head", part))
 
@@ -673,7 +688,7 @@ class Dresser:
             depth = half_depth * (1 - 0.55 * _smoothstep((eyes[1] - 0.06 - y) / 0.08))
             crown = np.maximum(y - center[1], 0) / (top - center[1] + 0.016)  # rounded over the head's top
             ellipse = (np.sqrt((x / half_width) ** 2 + ((z - middle) / depth) ** 2 + crown**2) - 1.0) * 0.04
-            strands = 0.0015 * np.sin(np.arctan2(x, z - middle) * 22) * _smoothstep((center[1] - y) / 0.05)
+            strands = 0.0015 * np.sin(np.arctan2(x, z - middle) * 22) * _smoothstep((eyes[1] - 0.12 - y) / 0.05)
             ends = end - y
             # <= 0 in front of the face, which the hair frames but does not cover
             face = np.maximum(0.018 + 0.06 * _smoothstep((np.abs(x) - 0.045) / 0.05) - (z - center[2]),
