@@ -268,8 +268,11 @@ class Shape:
         delta = np.repeat(np.eye(4)[None], count, 0)
         for bone, rotation in deltas.items():
             delta[bone, :3, :3] = rotation
+        # The root's delta places it in the world: keep it where the shape puts it (so that shape changes move
+        # only what they change), plus any offset.
+        delta[0, :3, 3] = self.rest_poses[0, :3, 3]
         if root_offset is not None:
-            delta[0, :3, 3] = TO_SCENE.T @ np.asarray(root_offset, dtype=np.float64)
+            delta[0, :3, 3] += TO_SCENE.T @ np.asarray(root_offset, dtype=np.float64)
         with _lock, torch.no_grad():
             transforms, _ = m.get_bone_transforms(torch.as_tensor(delta[None], dtype=torch.float32),
                                                   torch.as_tensor(self.rest_poses[None], dtype=torch.float32))

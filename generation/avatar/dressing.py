@@ -626,7 +626,7 @@ class Dresser:
         if style.length:
             volumes.append(self._curtain(style, center, eyes, width, back, front, top))
         if style.bun:
-            bun_center = center + np.array([0.0, 0.55 * (top - center[1]) + 0.02, -0.75 * (center[2] - back)])
+            bun_center = center + np.array([0.0, 0.6 * (top - center[1]) + 0.03, -0.7 * (center[2] - back)])
             volumes.append(lambda p, c=bun_center, r=style.bun: np.linalg.norm((p - c) / [1, 0.85, 1], axis=1) - r)
         if style.ponytail:
             volumes.append(self._ponytail(style, center, eyes, back))
