@@ -221,11 +221,12 @@ class Piece:
     roughness: float = 0.85
     cloth: bool = True
     hem_edges: np.ndarray = None
-    smooth: object = None
+    soft: np.ndarray = None  # per cut vertex, 0..1: where cloth bridges hollows (crotch, between breasts)
+    soft_drape: int = 12
 
     def __post_init__(self):
         self.hem_edges = boundary_edges(self.cut.faces) if self.hem_edges is None else self.hem_edges
-        self.smooth = smoother(self.cut.faces, len(self.cut)) if self.drape else None
+        self.smooth = smoother(self.cut.faces, len(self.cut)) if self.drape or self.soft is not None else None
         self.rim = np.unique(self.hem_edges)
 
     def mesh(self, vertices, normals):
@@ -233,8 +234,10 @@ class Piece:
         direction = self.cut.lerp(normals)
         direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
         outer = base + direction * self.offset[:, None]
-        if self.smooth is not None:
+        if self.drape:
             outer = self.smooth(outer, self.drape)
+        if self.soft is not None:
+            outer = self.smooth(outer, self.soft_drape, self.soft, flatten=True)
         faces = self.cut.faces
         if len(self.hem_edges):
             inner = base[self.rim] + direction[self.rim] * (0.25 * self.offset[self.rim, None])
@@ -286,7 +289,7 @@ class Layout:
         vertices = shape.reference_vertices @ anatomy.TO_SCENE.T
         layout = cls(vertices, vertex_normals(vertices, topo.faces))
         names = ("upperarm01", "lowerarm01", "wrist", "finger3-3", "upperleg01", "lowerleg01", "foot", "toe3-1")
-        for name in ("neck01", "head", "spine01", "spine03", "eye.L", "eye.R", "root"):
+        for name in ("neck01", "head", "spine01", "spine02", "spine03", "eye.L", "eye.R", "root"):
             layout.joints[name] = shape.reference_joint(name)
         for name in names:
             for side in (".L", ".R"):
@@ -348,6 +351,25 @@ class Layout:
         w_trunk = self.weights("torso")
         w_other = 1 - w_leg - w_trunk
         return w_trunk * waist + w_leg * legs + w_other * 0.05
+
+    def crotch_softness(self):
+        """1 at the crotch fading to 0 over 11 cm: where trousers bridge between the legs."""
+        low = self.vertices[(np.abs(self.vertices[:, 0]) < 0.015) & (self.weights("torso") > 0.5)]
+        crotch = low[low[:, 1].argmin()]
+        return _smoothstep(1 - np.linalg.norm(self.vertices - crotch, axis=1) / 0.11)
+
+    def chest_softness(self):
+        """1 round each nipple (the centre of MakeHuman's areola mask) and the navel, fading over a few cm: where a
+        top bridges the body rather than following every dip and point."""
+        areola = vertex_mask("mpfb_aureolae.jpg") > 0.3
+        softness = np.zeros(len(self.vertices))
+        for sign in (1.0, -1.0):
+            side = areola & (self.vertices[:, 0] * sign > 0)
+            if side.any():
+                tip = self.vertices[side].mean(0)
+                softness = np.maximum(softness, _smoothstep(1 - np.linalg.norm(self.vertices - tip, axis=1) / 0.07))
+        navel = self.vertices[local_change_support("stomach-navel-in").argmax()]
+        return np.maximum(softness, _smoothstep(1 - np.linalg.norm(self.vertices - navel, axis=1) / 0.05))
 
     def shoe_field(self):
         ankle = self.leg_length
@@ -467,16 +489,20 @@ class Dresser:
             # Trousers hang straight below the knee; shorts flare a little at the hem.
             knee = 0.5 * layout.leg_length
             hang = _smoothstep((layout.leg - knee) / (0.5 * layout.leg_length)) * (0.012 + 2 * ease)
-            offset = ease + hang * layout.weights("legs", "feet")
+            crotch = layout.crotch_softness()
+            offset = ease + hang * layout.weights("legs", "feet") + 0.01 * crotch
             under = np.maximum(under, (offset + 0.004) * _smoothstep((0.02 - field_) / 0.02))
-            self.pieces.append(self._piece(garment.item_id, garment.color, field_, offset, SIZE_DRAPE[garment.size]))
+            self.pieces.append(self._piece(garment.item_id, garment.color, field_, offset, SIZE_DRAPE[garment.size],
+                                           soft=crotch))
             covered = np.minimum(covered, field_)
         for garment in tops:
             shape_ = GARMENT_SHAPES[garment.item_id]
             field_ = layout.top_field(shape_)
             ease = SIZE_EASE[garment.size] * shape_.thickness + FABRIC
-            offset = ease + under
-            self.pieces.append(self._piece(garment.item_id, garment.color, field_, offset, SIZE_DRAPE[garment.size]))
+            chest = layout.chest_softness()
+            offset = ease + under + 0.003 * chest
+            self.pieces.append(self._piece(garment.item_id, garment.color, field_, offset, SIZE_DRAPE[garment.size],
+                                           soft=chest))
             covered = np.minimum(covered, field_)
             if shape_.pocket:
                 self.pieces.append(self._pocket(garment, field_, offset))
@@ -510,9 +536,10 @@ class Dresser:
 
     # -- building blocks --
 
-    def _piece(self, name, color, field_, offset, drape, roughness=0.85, cloth=True):
+    def _piece(self, name, color, field_, offset, drape, roughness=0.85, cloth=True, soft=None):
         piece_cut = cut(anatomy.topology().faces, field_)
-        return Piece(name, tuple(color), piece_cut, piece_cut.lerp(offset), drape, roughness, cloth)
+        return Piece(name, tuple(color), piece_cut, piece_cut.lerp(offset), drape, roughness, cloth,
+                     soft=None if soft is None else piece_cut.lerp(soft))
 
     def _lip_color(self):
         r, g, b = self.look.skin

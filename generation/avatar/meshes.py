@@ -106,22 +106,22 @@ def hem(outer, inner, edges):
     return np.concatenate([np.stack([a_out, a_in, b_in], 1), np.stack([a_out, b_in, b_out], 1)]).astype(np.int32)
 
 
-def smoother(faces, count, pinned=None):
-    """A Taubin smoothing step for meshes with these faces (it shrinks nothing): call the result on (count, 3)
-    positions, with a number of iterations."""
+def smoother(faces, count):
+    """Taubin smoothing (it shrinks nothing) for meshes with these faces: the result smooths (count, 3) positions
+    for a number of iterations, each vertex moving by its weight (0..1, default 1)."""
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     edges = np.concatenate([edges, edges[:, ::-1]])
     adjacency = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(count, count)).tocsr()
     adjacency.data[:] = 1.0
     degree = np.asarray(adjacency.sum(1)).ravel()
     average = sparse.diags(1.0 / np.maximum(degree, 1.0)) @ adjacency
-    free = np.ones(count) if pinned is None else (~np.asarray(pinned)).astype(np.float64)
-    free = free[:, None]
 
-    def smooth(points, iterations, strength=1.0):
+    def smooth(points, iterations, weights=None, flatten=False):
+        """flatten: plain Laplacian steps, which also iron out bumps (at the cost of some shrinking)."""
         points = np.asarray(points, np.float64)
+        free = 1.0 if weights is None else np.asarray(weights, np.float64)[:, None]
         for _ in range(iterations):
-            for factor in (0.5 * strength, -0.53 * strength):
+            for factor in ((0.6,) if flatten else (0.5, -0.53)):
                 points = points + factor * free * (average @ points - points)
         return points
 

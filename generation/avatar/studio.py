@@ -46,9 +46,10 @@ def _reporter(report):
 def _renderer_name(renderer):
     """What drew the pictures (the GL renderer string, e.g. llvmpipe or a GPU), for the item's method line."""
     try:
-        return str(renderer.ctx.info["GL_RENDERER"])
+        name = str(renderer.ctx.info["GL_RENDERER"])
     except (AttributeError, KeyError, TypeError):
-        return type(renderer).__name__
+        name = ""
+    return name or type(renderer).__name__
 
 
 def make_image(spec, out_dir, *, width=512, height=768, report=None):
@@ -95,6 +96,7 @@ def make_video(spec, out_dir, *, width=512, height=768, fps=24, report=None):
     report("body", 1, 1)
     paths = {"video": out / "avatar.mp4", "thumbnail": out / "thumbnail.jpg", "glb": out / "avatar.glb"}
     renderer = Renderer(width, height)
+    name = _renderer_name(renderer)
     first = []
 
     def pictures():
@@ -109,7 +111,6 @@ def make_video(spec, out_dir, *, width=512, height=768, fps=24, report=None):
     try:
         report("frames", 0, len(poses))
         write_mp4(pictures(), paths["video"], fps)
-        name = _renderer_name(renderer)
     finally:
         renderer.close()
     report("encode", 0, 2)
