@@ -113,9 +113,8 @@ def model():
         return _model
 
 
-def is_built():
-    """Whether the cache already holds this configuration (so the first model load takes seconds, not minutes)."""
-    return any((cache_dir() / "v14").glob("build_compact_model_data_*.safetensors"))
+def _cached_files():
+    return set(cache_dir().glob("v*/*.safetensors"))
 
 
 # --- topology: what never changes between bodies --------------------------------------------------------------
@@ -501,12 +500,11 @@ def build_body(phenotypes=None, local_changes=None, facial_actions=None, bone_sc
 # --- command line ---------------------------------------------------------------------------------------------
 
 def _build_cache():
-    """Build anny's model data for MODEL_OPTIONS into the cache, once, saying what it is doing."""
+    """Load anny's model data for MODEL_OPTIONS from the cache, building it there first if it is not yet."""
     directory = cache_dir()
-    if is_built():
-        print(f"anny model data: already built in {directory}", flush=True)
-        return 0
-    print(f"anny model data: building into {directory} (a few minutes, about 1.2 GB, once)...", flush=True)
+    before = _cached_files()
+    print(f"anny model data in {directory}: loading, or building it once (a few minutes, about 1.2 GB)...",
+          flush=True)
     started = time.monotonic()
     done = threading.Event()
 
@@ -520,7 +518,9 @@ def _build_cache():
         model()
     finally:
         done.set()
-    print(f"anny model data: built in {time.monotonic() - started:.0f} s", flush=True)
+    made = sorted(path.name for path in _cached_files() - before)
+    what = f"built ({', '.join(made)})" if made else "already built"
+    print(f"anny model data: {what}, ready in {time.monotonic() - started:.0f} s", flush=True)
     return 0
 
 

@@ -13,6 +13,7 @@ smooths:
   signed distance fields meshed once on the reference pose and carried by their bone (head, upper spine).
 """
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
@@ -817,16 +818,19 @@ class Dresser:
 
 
 _dressers = OrderedDict()
+_dressers_lock = threading.Lock()
 
 
 def dresser(shape, look):
     """The Dresser for a body shape and a look, from a small cache (a video's frames share one)."""
     key = (id(shape), look.key())
-    if key in _dressers:
-        _dressers.move_to_end(key)
-        return _dressers[key]
+    with _dressers_lock:
+        if key in _dressers and _dressers[key].shape is shape:
+            _dressers.move_to_end(key)
+            return _dressers[key]
     made = Dresser(shape, look)
-    _dressers[key] = made
-    while len(_dressers) > 4:
-        _dressers.popitem(last=False)
+    with _dressers_lock:
+        _dressers[key] = made
+        while len(_dressers) > 4:
+            _dressers.popitem(last=False)
     return made

@@ -20,7 +20,8 @@ def vertex_normals(vertices, faces):
     face_normals = np.cross(corner[:, 1] - corner[:, 0], corner[:, 2] - corner[:, 0])
     normals = np.zeros_like(vertices)
     for k in range(3):
-        np.add.at(normals, faces[:, k], face_normals)
+        for axis in range(3):
+            normals[:, axis] += np.bincount(faces[:, k], face_normals[:, axis], minlength=len(vertices))
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     return normals / np.maximum(length, 1e-12)
 
