@@ -229,6 +229,14 @@ class Piece:
         self.hem_edges = boundary_edges(self.cut.faces) if self.hem_edges is None else self.hem_edges
         self.smooth = smoother(self.cut.faces, len(self.cut)) if self.drape or self.soft is not None else None
         self.rim = np.unique(self.hem_edges)
+        # Smoothing leaves the hems where the cut put them (a boundary vertex has neighbours on one side only, and
+        # the cut's slivers fold if pulled), easing in over three rings of vertices.
+        self.hold = np.ones(len(self.cut))
+        ring = np.zeros(len(self.cut), bool)
+        ring[np.unique(boundary_edges(self.cut.faces))] = True
+        for weight in (0.0, 0.2, 0.55):
+            self.hold[ring & (self.hold == 1.0)] = weight
+            ring = np.isin(np.arange(len(self.cut)), self.cut.faces[ring[self.cut.faces].any(1)].ravel())
 
     def mesh(self, vertices, normals):
         base = self.cut.lerp(vertices)
@@ -236,9 +244,9 @@ class Piece:
         direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
         outer = base + direction * self.offset[:, None]
         if self.drape:
-            outer = self.smooth(outer, self.drape)
+            outer = self.smooth(outer, self.drape, self.hold)
         if self.soft is not None:
-            outer = self.smooth(outer, self.soft_drape, self.soft, flatten=True)
+            outer = self.smooth(outer, self.soft_drape, self.soft * self.hold, flatten=True)
         faces = self.cut.faces
         if len(self.hem_edges):
             inner = base[self.rim] + direction[self.rim] * (0.25 * self.offset[self.rim, None])
@@ -276,6 +284,7 @@ class Layout:
     leg_length: float = 0.0
     _skin_distance: object = None
     _shoes: list = None
+    _smoother: object = None
 
     @classmethod
     def of(cls, shape):
@@ -323,25 +332,39 @@ class Layout:
         return sum(rw[:, anatomy.REGIONS.index(name)] for name in regions)
 
     def neckline(self, style):
-        """Per vertex, the height over (positive) or under a neckline."""
+        """Per vertex, the height over (positive) or under a neckline: a crew neck's, or a scoop's (low in front,
+        lower at the back than a crew's)."""
         x, y, z = self.vertices.T
         neck = self.joints["neck01"]
         front = _smoothstep((z - neck[2]) / 0.07)
         if style == "scoop":
-            cut_y = neck[1] - 0.01 - 0.12 * front * np.clip(1 - (x / 0.13) ** 2, 0, 1)
+            cut_y = neck[1] - 0.03 - (0.1 * front + 0.03) * np.clip(1 - (x / 0.13) ** 2, 0, 1)
         else:
             cut_y = neck[1] + 0.005 - 0.035 * front * np.clip(1 - (x / 0.1) ** 2, 0, 1)
         return y - cut_y
 
+    def straps(self):
+        """<= 0 on two bands over the shoulders, halfway between the neck and the shoulder joints."""
+        middle = 0.5 * (0.06 + abs(self.joints["upperarm01.L"][0]))
+        return np.abs(np.abs(self.vertices[:, 0]) - middle) - 0.022
+
     def top_field(self, shape):
-        """<= 0 where a top covers: under the neckline, over the hem, and along the arms to the sleeve's end."""
+        """<= 0 where a top covers: under the neckline, over the hem, along the arms to the sleeve's end; a scoop
+        neck hangs from straps."""
         y = self.vertices[:, 1]
+        scoop = shape.neck == "scoop"
         neck = _clamp(self.neckline(shape.neck))
-        trunk = np.maximum(_clamp(self.hip_y + shape.hem - y), neck)
+        collar = _clamp(self.neckline("crew"))
+        trunk = np.maximum(_clamp(self.hip_y + shape.hem - y), collar)
         arms = _clamp(self.arm - shape.sleeve * self.arm_length)
         w_arm = self.weights("arms", "hands")
         w_up = self.weights("head", "neck")
-        return (1 - w_arm - w_up) * trunk + w_arm * np.maximum(arms, neck) + w_up * np.maximum(neck, 0.01)
+        field = (1 - w_arm - w_up) * trunk + w_arm * np.maximum(arms, collar) + w_up * np.maximum(collar, 0.01)
+        if scoop:
+            field = np.maximum(field, np.minimum(neck, _clamp(self.straps())))
+        elif shape.neck != "crew":
+            raise ValueError(f"unknown neckline {shape.neck!r}")
+        return field
 
     def bottom_field(self, shape):
         """<= 0 where trousers cover: under the waist and down the legs to their end."""
@@ -352,6 +375,12 @@ class Layout:
         w_trunk = self.weights("torso")
         w_other = 1 - w_leg - w_trunk
         return w_trunk * waist + w_leg * legs + w_other * 0.05
+
+    def smooth_field(self, values, iterations=4):
+        """A per-vertex field with its wobble ironed out over the mesh, so that its zero line (a hem) runs smooth."""
+        if self._smoother is None:
+            self._smoother = smoother(anatomy.topology().faces, len(self.vertices))
+        return self._smoother(np.asarray(values, np.float64)[:, None], iterations, flatten=True)[:, 0]
 
     def crotch_softness(self):
         """1 at the crotch fading to 0 over 11 cm: where trousers bridge between the legs."""
@@ -538,7 +567,7 @@ class Dresser:
     # -- building blocks --
 
     def _piece(self, name, color, field_, offset, drape, roughness=0.85, cloth=True, soft=None):
-        piece_cut = cut(anatomy.topology().faces, field_)
+        piece_cut = cut(anatomy.topology().faces, self.layout.smooth_field(field_))
         return Piece(name, tuple(color), piece_cut, piece_cut.lerp(offset), drape, roughness, cloth,
                      soft=None if soft is None else piece_cut.lerp(soft))
 
