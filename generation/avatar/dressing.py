@@ -72,6 +72,7 @@ PANTS_WAIST = 0.10  # trousers and skirts sit this far over the hip joint (m)
 SHOES = ((0.17, 0.17, 0.19), (0.92, 0.90, 0.86))  # uppers, soles (sRGB)
 IRIS, PUPIL, SCLERA = (0.36, 0.23, 0.13), (0.03, 0.03, 0.03), (0.93, 0.92, 0.89)
 MOUTH, TONGUE = (0.32, 0.09, 0.09), (0.72, 0.36, 0.36)
+LASHES = (0.07, 0.05, 0.045)
 
 
 @dataclass(frozen=True)
@@ -561,7 +562,7 @@ class Dresser:
         tongue = faces[_faces_in(("tongue",))]
         self.surface += [("mouth", cut(mouth, -np.ones(len(layout.vertices))), MOUTH, 0.6, 0.0),
                          ("tongue", cut(tongue, -np.ones(len(layout.vertices))), TONGUE, 0.5, 0.0)]
-        self.surface += self._brows()
+        self.surface += self._brows() + self._lashes()
         self._hair()
 
     # -- building blocks --
@@ -599,15 +600,23 @@ class Dresser:
         fields = []
         for side, sign in (("L", 1.0), ("R", -1.0)):
             eye = layout.joints[f"eye.{side}"]
-            inner, outer = 0.012, abs(eye[0]) + 0.027
+            inner, outer = 0.012, abs(eye[0]) + 0.025
             u = (x * sign - inner) / (outer - inner)  # 0 at the brow's inner end, 1 at its tail
             middle = eye[1] + 0.02 + 0.007 * np.sin(np.pi * np.clip(u * 1.4, 0, 1))
-            half = 0.0048 * (1 - 0.55 * np.clip(u, 0, 1))
+            half = 0.0054 - 0.0018 * np.clip(u, 0, 1)  # not thinner than the face's triangles are wide
             fields.append(np.maximum.reduce([np.abs(y - middle) - half, -u * 0.04, (u - 1) * 0.04,
-                                             eye[2] - 0.03 - z]))
+                                             eye[2] - 0.05 - z]))
         head = anatomy.topology().faces[_faces_in(("head",))]
         color = _darker(self.look.hair_color, 0.75) if self.look.hair_style != "bald" else (0.2, 0.15, 0.12)
         return [("brows", cut(head, np.minimum(*fields)), color, 0.7, 0.0012)]
+
+    def _lashes(self):
+        """The upper lids' rims, dark (MakeHuman's eyelid mask above each eye's centre): lashes, seen from afar."""
+        layout = self.layout
+        rim = 0.5 - vertex_mask("mpfb_eyelids.jpg")
+        above = np.minimum(*[layout.joints[f"eye.{side}"][1] + 0.001 - layout.vertices[:, 1] for side in "LR"])
+        head = anatomy.topology().faces[_faces_in(("head", "eye_cavity.L", "eye_cavity.R"))]
+        return [("lashes", cut(head, np.maximum(rim, above)), LASHES, 0.6, 0.001)]
 
     def _pocket(self, garment, top_field, top_offset):
         layout = self.layout
