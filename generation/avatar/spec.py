@@ -23,14 +23,36 @@ class SpecError(ValueError):
 # body_dimensions values: 0 is average, 1 more, 2 the most; -1 less, -2 the least.
 DIMENSION_RANGE = (-2.0, 2.0)
 
+
+def _both(change, gain):
+    """The left and right local change `change` ("upperarm-fat-incr"), each moved by `gain` per unit."""
+    return (("local", f"l-{change}", gain), ("local", f"r-{change}", gain))
+
+
 # body_dimensions key -> what it moves in anny, as (kind, name, gain) terms. A "phenotype" term moves that anny
 # phenotype (0..1, 0.5 average) by gain * value; a "local" term adds gain * value to that anny local change
 # (-1..1), so a gain of 0.5 reaches the local change's full range at value 2. Left and right sides are listed
 # as separate terms.
 BODY_DIMENSIONS = {
-    "b_{main}_muscular": (("phenotype", "muscle", 0.25),),
-    "b_{main}_overweight": (("phenotype", "weight", 0.25),),
-    "b_{main}_skinny": (("phenotype", "weight", -0.25),),
+    # anny's muscle and weight phenotypes alone move the waist by under a fifth over their whole range, too little
+    # to see in a full-body picture: the three main sliders add the matching local changes of every limb.
+    "b_{main}_muscular": (("phenotype", "muscle", 0.25), *_both("upperarm-muscle-incr", 0.3),
+                          *_both("upperarm-shoulder-muscle-incr", 0.3), *_both("lowerarm-muscle-incr", 0.2),
+                          *_both("upperleg-muscle-incr", 0.25), *_both("lowerleg-muscle-incr", 0.2),
+                          ("local", "torso-muscle-pectoral-incr", 0.3), ("local", "torso-muscle-dorsi-incr", 0.3),
+                          ("local", "stomach-tone-incr", 0.2), ("local", "measure-upperarm-circ-incr", 0.15)),
+    "b_{main}_overweight": (("phenotype", "weight", 0.25), *_both("upperarm-fat-incr", 0.3),
+                            *_both("lowerarm-fat-incr", 0.2), *_both("upperleg-fat-incr", 0.3),
+                            *_both("lowerleg-fat-incr", 0.2), ("local", "measure-waist-circ-incr", 0.3),
+                            ("local", "stomach-pregnant-incr", 0.15), ("local", "measure-hips-circ-incr", 0.15),
+                            ("local", "measure-neck-circ-incr", 0.2), ("local", "head-fat-incr", 0.2),
+                            ("local", "torso-scale-horiz-incr", 0.1), ("local", "buttocks-volume-incr", 0.15)),
+    "b_{main}_skinny": (("phenotype", "weight", -0.25), *_both("upperarm-fat-incr", -0.4),
+                        *_both("lowerarm-fat-incr", -0.3), *_both("upperleg-fat-incr", -0.4),
+                        *_both("lowerleg-fat-incr", -0.3), ("local", "measure-waist-circ-incr", -0.35),
+                        ("local", "measure-hips-circ-incr", -0.25), ("local", "measure-neck-circ-incr", -0.2),
+                        ("local", "measure-thigh-circ-incr", -0.2), ("local", "measure-upperarm-circ-incr", -0.2),
+                        ("local", "head-fat-incr", -0.15), ("local", "torso-scale-horiz-incr", -0.1)),
     "b_{Head}_Neck Thickness": (("local", "measure-neck-circ-incr", 0.5),),
     "b_{Head}_Neck Length": (("local", "measure-neck-height-incr", 0.5),),
     "b_{Torso}_Shoulder Width": (("local", "measure-shoulder-dist-incr", 0.5),),
