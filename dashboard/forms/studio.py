@@ -11,63 +11,37 @@ import re
 
 from django import forms
 
+from generation.avatar import spec
 from generation.avatar.scene import VIEW_MODES, VIEWS
 
 # ---------------------------------------------------------------------------------------------------------------
-# TODO-lead: read from generation.avatar.spec tables. This block is the dashboard's single integration point with
-# the avatar package's vocabulary: once generation/avatar/spec.py is merged, point each constant at its table (the
-# names below are seed 003's; the labels and swatch colours are the dashboard's, keep them as a mapping over the
-# spec's names). VIEWS and VIEW_MODES already come from generation.avatar.scene.
+# The avatar's vocabulary comes from the avatar package (generation/avatar/spec.py); the labels and swatch colours
+# below are the dashboard's, over the spec's names.
 # ---------------------------------------------------------------------------------------------------------------
 
-# body_dimensions keys, in the seed's order: -2..2, 0 = average. The part in braces is the group the page shows.
-BODY_DIMENSIONS = (
-    "b_{main}_muscular",
-    "b_{main}_overweight",
-    "b_{main}_skinny",
-    "b_{Head}_Neck Thickness",
-    "b_{Head}_Neck Length",
-    "b_{Torso}_Shoulder Width",
-    "b_{Torso}_Chest Width",
-    "b_{Torso}_Breast Size",
-    "b_{Torso}_Waist Thickness",
-    "b_{Torso}_Belly Size",
-    "b_{Torso}_Hips Size",
-    "b_{Arms}_Upper Arm Length",
-    "b_{Arms}_Upper Arm Thickness",
-    "b_{Arms}_Forearm Length",
-    "b_{Arms}_Forearm Thickness",
-    "b_{Legs}_Thigh Length",
-    "b_{Legs}_Thigh Thickness",
-    "b_{Legs}_Shin Length",
-    "b_{Legs}_Shin Thickness",
-    "b_{Arms}_Hand Width",
-    "b_{Arms}_Hand Thickness",
-    "b_{Legs}_Foot Length",
-)
-BODY_MIN, BODY_MAX, BODY_STEP = -2.0, 2.0, 0.1
-GENDERS = ("Female", "Male")
-FACE_SHAPES = ("oval", "round", "square", "heart", "long", "diamond", "triangle")
-# skin_tone 0..9, light to dark: the swatch each shows (the Monk skin tone scale).
-SKIN_TONES = {0: "#f6ede4", 1: "#f3e7db", 2: "#f7ead0", 3: "#eadaba", 4: "#d7bd96",
-              5: "#a07e56", 6: "#825c43", 7: "#604134", 8: "#3a312a", 9: "#292420"}
-EXPRESSIONS = ("Neutral", "Smile", "Kiss", "Surprise", "Angry", "Sad", "Wink")
-# hairstyle ids "0".."10"; their names are not known yet.
-HAIRSTYLES = {str(number): f"Style {number}" for number in range(11)}
+# body_dimensions keys, in the seed's order; 0 = average. The part in braces is the group the page shows.
+BODY_DIMENSIONS = tuple(spec.BODY_DIMENSIONS)
+BODY_MIN, BODY_MAX = spec.DIMENSION_RANGE
+BODY_STEP = 0.1
+GENDERS = tuple(spec.GENDERS)
+FACE_SHAPES = tuple(spec.FACE_SHAPES)
+# skin_tone index -> the palette colour it renders with.
+SKIN_TONES = dict(enumerate(spec.SKIN_TONES))
+EXPRESSIONS = tuple(spec.EXPRESSIONS)
+HAIRSTYLES = {number: name.capitalize() for number, name in spec.HAIRSTYLES.items()}
 # Suggested hair colours beside the colour picker (any colour can be picked).
-HAIR_COLOURS = {"Black": "#1c1a19", "Dark brown": "#3b2a20", "Brown": "#6b4f30", "Auburn": "#8d4a2b",
-                "Red": "#a6401f", "Blonde": "#d8b46a", "Platinum": "#e6e0d0", "Grey": "#9e9e9e"}
-GARMENTS = {"LongSleeve": "Long-sleeved top", "ShortSleeve": "T-shirt", "Hoodie": "Hoodie", "TankTop": "Tank top",
-            "Pants": "Trousers", "Shorts": "Shorts", "Skirt": "Skirt", "Dress": "Dress"}
+HAIR_COLOURS = {name.capitalize(): hex_colour for name, hex_colour in spec.HAIR_COLORS.items()}
+GARMENT_LABELS = {"LongSleeve": "Long-sleeved top", "ShortSleeve": "T-shirt", "Hoodie": "Hoodie",
+                  "TankTop": "Tank top", "Pants": "Trousers", "Shorts": "Shorts", "Skirt": "Skirt", "Dress": "Dress"}
+GARMENTS = {name: GARMENT_LABELS.get(name, name) for name in spec.GARMENTS}
 # Garment colours by name (a brand of the clothes catalogue may name its own: the service resolves those).
-GARMENT_COLOURS = {"Black": "#1f1f1f", "White": "#f5f5f5", "Grey": "#8a8d91", "Navy": "#1f2a44",
-                   "Blue": "#2f6fd6", "Red": "#c62828", "Green": "#2e7d32", "Beige": "#d8c3a5",
-                   "Brown": "#6d4c41", "Pink": "#f48fb1", "Yellow": "#f9d648", "Purple": "#7b1fa2"}
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
-POSES = ("I-Pose", "T-Pose", "A-Pose")
+GARMENT_COLOURS = dict(spec.COLORS)
+SIZES = tuple(spec.SIZES)
+POSES = tuple(spec.POSES)
 CAMERA_VIEWS = tuple(VIEWS)
 FRAMINGS = dict(VIEW_MODES)  # view_mode: 0 full body, 1 upper body, 2 head and shoulders
-VIDEO_DURATIONS = (3, 5, 8, 10)  # seconds
+VIDEO_DURATIONS = tuple(seconds for seconds in (3, 5, 8, 10) if spec.DURATION_RANGE[0] <= seconds
+                        <= spec.DURATION_RANGE[1])
 # ---------------------------------------------------------------------------------------------------------------
 
 VIEW_LABELS = {"FrontLeft": "Front left", "FrontRight": "Front right", "BackLeft": "Back left",

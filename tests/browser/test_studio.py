@@ -3,10 +3,8 @@ moves (the camera staying where the person left it), "Generate image" queues the
 the job as a worker makes it and then shows the picture and the avatar in 3D, and the gallery lists it.
 
 The worker's job is run here, inline, as the other browser tests run theirs. Screenshots of the studio, a result
-and the gallery, at desktop and phone width, land in test-artifacts/screenshots/studio-*.png. It needs the avatar
-package (generation.avatar.studio: the preview's mesh and the picture) and is skipped, saying so, without it."""
+and the gallery, at desktop and phone width, land in test-artifacts/screenshots/studio-*.png."""
 
-import importlib.util
 import re
 
 import pytest
@@ -21,8 +19,6 @@ from .test_face_kiosk import DESKTOP, PHONE, loaded, sign_in
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(importlib.util.find_spec("generation.avatar.studio") is None,
-                       reason="the avatar package (generation.avatar.studio) is not in this checkout"),
 ]
 
 # The first preview builds the body model: on a loaded 2-core machine that can take a while.

@@ -5,7 +5,7 @@ Until the avatar package (generation.avatar.spec, .studio, .export) is merged, t
 preview's mesh are replaced here where a test needs them to succeed; refusals that happen before the package is
 asked are real, and the preview test at the end runs the real package once it is there."""
 
-import importlib.util
+import itertools
 import json
 import os
 import re
@@ -18,6 +18,7 @@ from core.errors import Invalid
 from dashboard.forms.studio import BODY_DIMENSIONS, DEFAULTS, StudioForm, field_name, initial_from
 from gallery.models import Item, ItemFile
 from generation import services
+from generation.avatar import spec
 from generation.models import Generation
 
 pytestmark = pytest.mark.django_db
@@ -124,14 +125,11 @@ def signed_in(client, user):
     return client
 
 
-@pytest.fixture
-def accepted(monkeypatch):
-    """generation.services reads bodies without the avatar package: every body is accepted as it is."""
-    monkeypatch.setattr(services, "spec_of", lambda body, kind: {"read": True, "kind": str(kind)})
+TASK_IDS = itertools.count(1764633600000)
 
 
 def make_generation(owner, kind="image", status=Item.Status.QUEUED, request=None, **item_fields):
-    generation = Generation.objects.create(owner=owner, kind=kind, task_id=Generation.new_task_id() + str(owner.pk),
+    generation = Generation.objects.create(owner=owner, kind=kind, task_id=str(next(TASK_IDS)),
                                            request=request if request is not None else SEED_IMAGE_BODY,
                                            renderer=services.LOCAL_RENDERER)
     item = Item.objects.create(owner=owner, name=f"Avatar {kind}", pipeline=services.PIPELINES[kind],
@@ -192,7 +190,7 @@ def test_the_studio_shows_every_control_grouped_with_the_defaults(signed_in):
         assert f'data-key="{key}"' in slider
         assert f'<output for="id_{field_name(key)}" class="studio-value">' in html
     assert len(re.findall(r'type="range"', html)) == 22
-    assert html.count('class="swatch"') == 10 + 12  # skin tones and garment colours
+    assert html.count('class="swatch"') == len(spec.SKIN_TONES) + len(spec.COLORS)  # skin tones and garment colours
     assert 'type="radio" name="skin_tone" value="2"' in html and 'value="2" class' not in html
     assert re.search(r'type="radio" name="skin_tone" value="2"[^>]*checked', html)
     assert re.search(r'type="radio" name="gender" value="Female"[^>]*checked', html)
@@ -259,7 +257,7 @@ def test_the_studio_starts_from_the_newest_request_or_the_one_asked_for(signed_i
     assert signed_in.get("/studio/", {"from": foreign.task_id}).status_code == 404
 
 
-def test_generate_image_queues_the_form_as_the_seed_body_and_opens_its_page(signed_in, user, accepted):
+def test_generate_image_queues_the_form_as_the_seed_body_and_opens_its_page(signed_in, user):
     response = signed_in.post("/studio/generate/", default_post(kind="image", expression="Smile",
                                                                 body_main_muscular="1.5"))
     generation = Generation.objects.get()
@@ -272,7 +270,7 @@ def test_generate_image_queues_the_form_as_the_seed_body_and_opens_its_page(sign
     assert generation.item.pipeline == "avatar-image" and generation.item.status == Item.Status.QUEUED
 
 
-def test_generate_video_sends_the_video_options(signed_in, accepted):
+def test_generate_video_sends_the_video_options(signed_in):
     signed_in.post("/studio/generate/", default_post(kind="video", duration=8, prompt=" dance ", seed=7))
     generation = Generation.objects.get()
     assert generation.kind == "video" and generation.item.pipeline == "avatar-video"
@@ -364,8 +362,6 @@ def test_the_preview_needs_the_csrf_token(user, monkeypatch):
     assert response.status_code == 200
 
 
-@pytest.mark.skipif(importlib.util.find_spec("generation.avatar.studio") is None,
-                    reason="the avatar package (generation.avatar.studio) is not merged yet")
 def test_the_preview_of_the_defaults_is_a_real_glb(signed_in):
     response = signed_in.post("/studio/preview.glb", default_post())
     assert response.status_code == 200, response.content[:300]
