@@ -701,3 +701,49 @@ def test_the_error_body_of_an_unparseable_request_is_the_doors_message(api, head
     response = post_raw(api, "/update_user_details", "{not json", **headers)
     assert "JSON" in error(response, 400)
     assert json.loads(response.content) == response.json()
+
+
+# --- generate: what is refused ------------------------------------------------------------------
+
+def seed_body_with(section, **changes):
+    body = json.loads(json.dumps(SEED_IMAGE))
+    body[section].update(changes)
+    return body
+
+
+@pytest.mark.parametrize("body, named", [
+    (seed_body_with("user_details", body_dimensions=[{"key": "b_{Torso}_Tail Length", "value": 1}]),
+     "b_{Torso}_Belly Size"),
+    (seed_body_with("user_details", body_dimensions=[{"key": "b_{Torso}_Belly Size", "value": 7}]), "-2"),
+    (seed_body_with("user_details", body_dimension_lengths=[{"key": "tail", "value": {"x": 1, "y": 1, "z": 1}}]),
+     "spine"),
+    (seed_body_with("user_details", expression="Smirk"), "Kiss"),
+    (seed_body_with("user_details", pose="Y-Pose"), "T-Pose"),
+    (seed_body_with("user_details", camera_view="Above"), "Front"),
+    (seed_body_with("user_details", hair_color="brownish"), "hair_color"),
+    (seed_body_with("user_details", skin_tone=42), "skin_tone"),
+    (seed_body_with("apparel_details", item_id="Kimono"), "LongSleeve"),
+    (seed_body_with("image_options", quality=0), "quality"),
+    ({"user_details": "tall"}, "user_details"),
+    ([1, 2], "JSON object"),
+])
+def test_generate_refuses_what_the_avatar_cannot_be_naming_the_valid_choices(api, headers, body, named):
+    response = post(api, "/generate", body, **headers)
+    assert named in error(response, 400)
+    assert not Item.objects.exists()
+
+
+def test_generate_video_refuses_a_duration_out_of_range(api, headers):
+    body = {"user_details": SEED_IMAGE["user_details"], "video_options": {"duration": 600}}
+    assert "duration" in error(post(api, "/generate_video", body, **headers), 400)
+
+
+def test_the_seeds_video_body_is_queued_and_says_the_video_is_made_here(api, headers):
+    from generation.avatar.examples import SEED_VIDEO
+    from generation.models import Generation
+
+    response = post(api, "/generate_video", SEED_VIDEO, **headers)
+    assert response.status_code == 200, response.content
+    generation = Generation.objects.get(task_id=response.json()["task_id"])
+    assert generation.kind == "video" and "PixVerse was asked for" in generation.renderer
+    assert api.get(f"/generate/{generation.task_id}", **headers).json() == {"status": 0, "position": 0}
