@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from .models import Garment
+from .models import Garment, Generation
 
 
 @admin.register(Garment)
@@ -20,3 +20,22 @@ class GarmentAdmin(admin.ModelAdmin):
     @admin.display(description="colours")
     def colour_count(self, garment):
         return len(garment.colors or [])
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    """Every avatar picture and video asked for; the item that makes each is in the queue (gallery items)."""
+
+    list_display = ["task_id", "kind", "owner", "status", "renderer", "created_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["task_id", "owner__email", "owner__nickname"]
+    readonly_fields = ["task_id", "owner", "kind", "request", "spec", "renderer", "created_at"]
+    list_select_related = ["owner"]
+
+    @admin.display(description="status")
+    def status(self, generation):
+        item = generation.item
+        return item.get_status_display() if item else "-"
+
+    def has_add_permission(self, request):
+        return False  # asked for through /generate, /generate_video or the studio page
