@@ -36,7 +36,7 @@ class Generation(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     request = models.JSONField(default=dict, help_text="The request's body, as sent.")
     spec = models.JSONField(default=dict, help_text="The avatar as the studio read it from the request.")
-    renderer = models.CharField(max_length=200, blank=True,
+    renderer = models.CharField(max_length=400, blank=True,
                                 help_text="What made the result (a video asked of an outside service is made "
                                           "here; this says so).")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

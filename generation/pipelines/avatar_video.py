@@ -26,6 +26,10 @@ def run_video(item, job):
 
     generation = _generation(item)
     made = make_video(spec_for(generation), job.work_dir, width=WIDTH, height=HEIGHT, fps=FPS, report=job.report)
+    # Which OpenGL renderer drew the frames (Mesa's llvmpipe on a CPU, or the GPU), beside what was asked for.
+    drawn_by = f"; frames drawn by {made['renderer']}"
+    if drawn_by not in generation.renderer:
+        type(generation).objects.filter(pk=generation.pk).update(renderer=(generation.renderer + drawn_by)[:400])
     return [Output("video", made["video"], content_type="video/mp4"),
             Output("thumbnail", made["thumbnail"], content_type="image/jpeg"),
             Output("glb", made["glb"], content_type="model/gltf-binary")]

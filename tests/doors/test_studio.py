@@ -747,3 +747,34 @@ def test_the_seeds_video_body_is_queued_and_says_the_video_is_made_here(api, hea
     generation = Generation.objects.get(task_id=response.json()["task_id"])
     assert generation.kind == "video" and "PixVerse was asked for" in generation.renderer
     assert api.get(f"/generate/{generation.task_id}", **headers).json() == {"status": 0, "position": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_one_second_video_is_24_frames_of_h264_with_its_renderer_recorded(api, user, tmp_path):
+    import imageio_ffmpeg
+
+    from generation.avatar.examples import SEED_VIDEO
+    from generation.models import Generation
+
+    headers = auth(services.door_token(services.start_session(None, user, kind=Session.Kind.PASSWORD,
+                                                              door="studio")))
+    body = json.loads(json.dumps(SEED_VIDEO))
+    body["video_options"].update(duration=1, prompt="wave hello", seed=3)
+    task_id = post(api, "/generate_video", body, **headers).json()["task_id"]
+    item = Item.objects.get(generation__task_id=task_id)
+    assert run_item(str(item.pk)) == "done", Item.objects.get(pk=item.pk).failure_reason
+    assert api.get("/get_gallery", **headers).json() == {"gallery_urls": [{"type": "video", "url": task_id}]}
+
+    response = api.get(f"/get_gallery_video/{task_id}", **headers)
+    assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
+    video = tmp_path / "avatar.mp4"
+    video.write_bytes(b"".join(response.streaming_content))
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(video))
+    assert frames == 24 and seconds == pytest.approx(1.0, abs=0.05)
+    reader = imageio_ffmpeg.read_frames(str(video))
+    meta = next(reader)
+    assert meta["codec"] == "h264" and tuple(meta["size"]) == (512, 768)
+    reader.close()
+    assert downloaded_image(api.get(f"/get_thumbnail/{task_id}", **headers)).width == 256
+    renderer = Generation.objects.get(task_id=task_id).renderer
+    assert "PixVerse was asked for" in renderer and "frames drawn by" in renderer
