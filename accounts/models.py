@@ -63,6 +63,9 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
     avatar_thumbnail = models.ImageField(upload_to=avatar_thumbnail_path, blank=True)
     role = models.ForeignKey("roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    notify_job_emails = models.BooleanField(
+        "e-mail me when a model is ready or fails", default=True,
+        help_text="An e-mail when a capture's 3D model is ready or could not be made (set on the profile page).")
 
     first_name = None
     last_name = None

@@ -371,7 +371,7 @@ STORAGES = {
 
 # --- E-mail ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Atlas <no-reply@atlas.local>")
-MAIL_DIR = VAR_DIR / "mail"
+MAIL_DIR = Path(os.environ.get("ATLAS_MAIL_DIR") or VAR_DIR / "mail")  # the embedded default's .eml files
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]

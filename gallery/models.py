@@ -235,6 +235,10 @@ class Item(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When its owner was told that this run ended (by the domain that listens to item_finished); "
+                  "a second delivery of the same end tells nobody. Cleared when the item is run again.")
 
     objects = ItemQuerySet.as_manager()
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.errors import Invalid
 from core.ids import parse_uuid
 
-from . import pipelines
+from . import pipelines, signals
 from .models import Item, ItemFile
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def retry_item(item):
     Item.objects.filter(pk=item.pk).update(
         status=Item.Status.QUEUED, failure_reason="", log="", attempts=0, stage="", overall_position=0,
         current_position=0, current_size=0, stage_started_at=None, timings={}, queued_at=timezone.now(),
-        started_at=None, finished_at=None, heartbeat_at=None, worker="",
+        started_at=None, finished_at=None, heartbeat_at=None, worker="", notified_at=None,
     )
     item.refresh_from_db()
     enqueue(item)
@@ -191,13 +191,42 @@ def finish(item, outputs, log_text=""):
     )
     if not done:  # cancelled while the files were being saved
         ItemFile.objects.filter(item_id=item.pk).delete()
+    else:
+        announce_finished(item.pk)
     return bool(done)
 
 
 def fail(item, reason, log_text=""):
-    return bool(Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
+    failed = Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
         status=Item.Status.FAILED, failure_reason=reason, log=log_text, finished_at=timezone.now(),
-    ))
+    )
+    if failed:
+        announce_finished(item.pk)
+    return bool(failed)
+
+
+def announce_finished(item_id):
+    """Sends signals.item_finished for the item once its end is committed (at once outside a transaction)."""
+    def send():
+        item = Item.objects.select_related("owner").filter(pk=item_id).first()
+        if item is None or item.status not in (Item.Status.DONE, Item.Status.FAILED):
+            return
+        for receiver, result in signals.item_finished.send_robust(sender=Item, item=item):
+            if isinstance(result, Exception):
+                log.error("%r failed on the end of item %s", receiver, item_id, exc_info=result)
+
+    transaction.on_commit(send)
+
+
+def claim_notification(item):
+    """True for the one caller that may tell the item's owner that this run ended; False for a second delivery
+    of the same end (an atomic UPDATE, so on any database only one wins). retry_item clears the claim."""
+    return bool(Item.objects.filter(pk=item.pk, notified_at__isnull=True).update(notified_at=timezone.now()))
+
+
+def release_notification(item):
+    """Gives the claim back when telling failed (the mail server refused), so a later delivery may try again."""
+    Item.objects.filter(pk=item.pk).update(notified_at=None)
 
 
 def recover_stale_items():
@@ -227,9 +256,9 @@ def recover_stale_items():
             continue
         else:
             reason = "The worker processing this item stopped unexpectedly, twice. Try again later."
-        Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
-            status=Item.Status.FAILED, failure_reason=reason, finished_at=timezone.now(),
-        )
+        if Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
+                status=Item.Status.FAILED, failure_reason=reason, finished_at=timezone.now()):
+            announce_finished(item.pk)
         recovered.append(item)
     if recovered:
         log.warning("Recovered %d item(s) left processing by a stopped worker", len(recovered))

@@ -7,7 +7,8 @@ from core.names import validate_name
 
 
 class ProfileForm(forms.Form):
-    """The nickname, and optionally a new avatar photo (its bytes are checked by accounts.avatars)."""
+    """The nickname, optionally a new avatar photo (its bytes are checked by accounts.avatars), and whether to
+    be e-mailed when a model is ready or fails (captures/notifications.py)."""
 
     nickname = forms.CharField(
         label="Nickname", max_length=User._meta.get_field("nickname").max_length, required=False,
@@ -18,6 +19,10 @@ class ProfileForm(forms.Form):
     avatar = forms.FileField(
         label="Avatar photo", required=False,
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+    notify_job_emails = forms.BooleanField(
+        label="E-mail me when a model is ready or fails", required=False,
+        help_text="One e-mail when a capture's 3D model is ready, or could not be made and why.",
     )
 
     def __init__(self, *args, **kwargs):

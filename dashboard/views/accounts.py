@@ -31,7 +31,7 @@ def profile(request):
             # Refuse an oversized body before it is received and spooled to disk.
             avatars.check_request_size(int(request.META.get("CONTENT_LENGTH") or 0))
         except Invalid as exc:
-            form = ProfileForm(data={"nickname": user.nickname})
+            form = ProfileForm(data={"nickname": user.nickname, "notify_job_emails": user.notify_job_emails})
             form.is_valid()
             form.add_error("avatar", exc.message)
             status = 413
@@ -41,7 +41,7 @@ def profile(request):
                 messages.success(request, "Your profile was saved.")
                 return redirect("dashboard:profile")
     else:
-        form = ProfileForm(initial={"nickname": user.nickname})
+        form = ProfileForm(initial={"nickname": user.nickname, "notify_job_emails": user.notify_job_emails})
     context = {"form": form, "avatar_max_bytes": settings.AVATAR_MAX_BYTES}
     return render(request, "dashboard/accounts/profile.html", context, status=status)
 
@@ -55,7 +55,8 @@ def _save_profile(user, form):
         except Invalid as exc:
             form.add_error("avatar", exc.message)
             return False
-    services.update_profile(user, nickname=form.cleaned_data["nickname"])
+    services.update_profile(user, nickname=form.cleaned_data["nickname"],
+                            notify_job_emails=form.cleaned_data["notify_job_emails"])
     return True
 
 

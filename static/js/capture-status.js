@@ -1,9 +1,24 @@
 // The capture page's live part: polls status.json every 2 s until the capture is ready or failed, then
 // reloads the page once so the outputs, the preview and the 3D viewer appear (the polling: job-poll.js).
-// The "Copy link" button is copy.js.
+// "Notify me when it's ready" and the browser notification: job-notify.js. The "Copy link" button is copy.js.
 
 import "./copy.js";
+import { jobNotifier } from "./job-notify.js";
 import { followJob, setHidden } from "./job-poll.js";
+
+const section = document.getElementById("capture-status");
+const notifier = jobNotifier({
+  key: `atlas-capture-finished:${section.dataset.eid}`,
+  button: document.getElementById("capture-notify"),
+  note: document.getElementById("capture-notify-note"),
+});
+
+function news(status) {
+  const name = document.getElementById("capture-name").textContent.trim();
+  return status.state === "READY"
+    ? { title: `Your 3D model of ${name} is ready`, body: "Open the tab to see it." }
+    : { title: `${name} could not be made into a 3D model`, body: status.failure_reason || "Open the tab to see why." };
+}
 
 function render(status) {
   const section = document.getElementById("capture-status");
@@ -42,6 +57,9 @@ function render(status) {
   document.getElementById("capture-failure-reason").textContent = status.failure_reason || "";
   setHidden(document.getElementById("capture-failure"), !status.failure_reason);
 
+  if (status.finished) notifier.finished(news(status));
+  setHidden(document.getElementById("capture-notify-box"), status.finished);
+
   const gif = document.getElementById("capture-gif");
   if (status.gif_url && !gif.getAttribute("src")) {
     gif.src = status.gif_url;
@@ -50,4 +68,7 @@ function render(status) {
   }
 }
 
-followJob(document.getElementById("capture-status"), render);
+notifier.showPending();
+followJob(section, render, {
+  pollHidden: () => "Notification" in window && Notification.permission === "granted",
+});

@@ -1,6 +1,7 @@
 """The dashboard end to end in a real browser, as a new person uses it: sign up, confirm the address from the
 mail, sign in, upload a real video in parts through a dropped connection and a page reload, watch the real
-worker cluster reconstruct it, see the splats drawn, download the .ply, and open the share link signed out.
+worker cluster reconstruct it (the page shows a browser notification and the worker e-mails the "ready" link), see
+the splats drawn, download the .ply, and open the share link signed out.
 
 Screenshots of the main pages land in test-artifacts/screenshots/."""
 
@@ -43,13 +44,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def cluster(tmp_path, live_server, settings):
     """The real worker cluster on the test database, reconstructing small: training images 96 px on the
-    long side (the chair video is 240 px), so a short training and the export take seconds."""
+    long side (the chair video is 240 px), so a short training and the export take seconds. Its e-mails
+    link to the live server and land in the test's mail folder."""
     if not cluster_can_share_database():
         pytest.skip("the worker cluster needs a database file it can share")
     log = tmp_path / "cluster.log"
-    with running_cluster(log, ATLAS_TRAIN_SIZE="96", ATLAS_RECONSTRUCTION_ITERATIONS=str(MIN_ITERATIONS)):
+    with running_cluster(log, ATLAS_TRAIN_SIZE="96", ATLAS_RECONSTRUCTION_ITERATIONS=str(MIN_ITERATIONS),
+                         SITE_URL=live_server.url, ATLAS_MAIL_DIR=str(settings.MAIL_DIR)):
         yield log
 
 
@@ -84,18 +87,24 @@ def watch_errors(page):
     return errors
 
 
-def confirmation_link(mail_dir, timeout=10):
+def mailed_link(mail_dir, subject, pattern, timeout=10):
+    """The first link matching `pattern` in the plain text of the mail to EMAIL whose subject has `subject`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in sorted(mail_dir.glob("*.eml")):
             message = message_from_bytes(path.read_bytes())
-            if message["To"] != EMAIL:
+            if message["To"] != EMAIL or subject not in message["Subject"]:
                 continue
             body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
             text = body.get_payload(decode=True).decode()
-            return next(url for url in re.findall(r"https?://\S+", text) if "confirm-email" in url)
+            return next(url for url in re.findall(r"https?://\S+", text) if re.search(pattern, url))
         time.sleep(0.1)
-    raise AssertionError(f"no confirmation mail to {EMAIL} in {mail_dir}")
+    raise AssertionError(f"no mail {subject!r} to {EMAIL} in {mail_dir}: "
+                         f"{[message_from_bytes(p.read_bytes())['Subject'] for p in mail_dir.glob('*.eml')]}")
+
+
+def confirmation_link(mail_dir, timeout=10):
+    return mailed_link(mail_dir, "", "confirm-email", timeout)
 
 
 def part_number(url):
@@ -144,7 +153,11 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
         app, browser, cluster, settings, screenshot, tmp_path):
     url = app.url.rstrip("/")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    context.grant_permissions(["clipboard-read", "clipboard-write", "notifications"], origin=url)
+    # The notifications the pages show, recorded (headless chromium has nowhere to show them).
+    context.add_init_script("""if (window.Notification) { window.shownNotifications = [];
+      window.Notification = class extends window.Notification {
+        constructor(title, options) { window.shownNotifications.push(title); super(title, options); } }; }""")
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors = watch_errors(page)
@@ -290,6 +303,11 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     assert any(0 < value < 1 for value, _ in seen), f"the bar moved while the page stayed open: {seen}"
     assert len({stage for _, stage in seen if stage}) >= 2, f"the stages were shown as they came: {seen}"
     assert "Ready" in page.text_content("#capture-state")
+    assert page.evaluate("window.shownNotifications") == [f"Your 3D model of {CAPTURE_NAME} is ready"]
+    # The worker e-mails the link to the capture's page.
+    ready_link = mailed_link(settings.MAIL_DIR, f"Your 3D model of {CAPTURE_NAME} is ready", "/captures/",
+                             timeout=30)
+    assert ready_link == f"{url}/captures/{eid}/", ready_link
     print("\nprogress seen:", seen)
     print("items:", "; ".join(f"{item.pipeline} {(item.finished_at - item.started_at).total_seconds():.0f} s"
                               for item in Item.objects.filter(capture__eid=eid).order_by("created_at")))
