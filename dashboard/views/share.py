@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from PIL import Image, UnidentifiedImageError
@@ -86,10 +86,10 @@ def link_preview(request, capture):
 
 
 def embed_code(embed_url, name):
-    """The <iframe> another site pastes to show the model (fullscreen allowed, lazy-loaded)."""
-    return format_html('<iframe src="{}" title="{} (3D model)" width="640" height="480" style="border:0;'
-                       'max-width:100%" allow="fullscreen" allowfullscreen loading="lazy"></iframe>',
-                       embed_url, name)
+    """The <iframe> another site pastes to show the model (fullscreen allowed, lazy-loaded): HTML as text, its
+    values escaped (the page escapes it once more to show it in a textarea)."""
+    return (f'<iframe src="{escape(embed_url)}" title="{escape(name)} (3D model)" width="640" height="480" '
+            'style="border:0;max-width:100%" allow="fullscreen" allowfullscreen loading="lazy"></iframe>')
 
 
 @require_safe
