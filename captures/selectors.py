@@ -127,8 +127,10 @@ def shared_capture(sid, user=None):
 
 
 # The pipeline whose files are made of the upload itself (its frames: what the camera saw, the room around the
-# object): anyone else sees them only when the owner turned Capture.show_preview_publicly on.
+# object), and those files' kinds: anyone else sees them only when the owner turned
+# Capture.show_preview_publicly on.
 SOURCE_PREVIEW_PIPELINE = "preview"
+SOURCE_PREVIEW_KINDS = ("thumbnail", "gif")
 
 
 def _files(capture, public=False):
@@ -136,7 +138,7 @@ def _files(capture, public=False):
     files = ItemFile.objects.filter(item__capture__pk=capture.pk).select_related("item").order_by(
         "-item__created_at", F("iteration").desc(nulls_last=True))
     if public and not capture.show_preview_publicly:
-        files = files.exclude(item__pipeline=SOURCE_PREVIEW_PIPELINE)
+        files = files.exclude(item__pipeline=SOURCE_PREVIEW_PIPELINE, kind__in=SOURCE_PREVIEW_KINDS)
     return files
 
 

@@ -89,7 +89,7 @@ def embed_code(embed_url, name):
     """The <iframe> another site pastes to show the model (fullscreen allowed, lazy-loaded): HTML as text, its
     values escaped (the page escapes it once more to show it in a textarea)."""
     return (f'<iframe src="{escape(embed_url)}" title="{escape(name)} (3D model)" width="640" height="480" '
-            'style="border:0;max-width:100%" allow="fullscreen" allowfullscreen loading="lazy"></iframe>')
+            'style="border:0;max-width:100%" allowfullscreen loading="lazy"></iframe>')
 
 
 @require_safe

@@ -275,16 +275,12 @@ def timestamp(value, time_zone=False):
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# What the preview pipeline makes of the upload itself: the share route serves them to anyone only when the owner
-# shows the preview publicly, so the owner's URLs for them are signed otherwise.
-SOURCE_PREVIEW_KINDS = ("thumbnail", "gif")
-
-
 def file_url(request, capture, kind):
     """A URL that downloads the file by itself, as seed 004's clients fetch it (no Authorization header): the
     share address of a public capture, and for a private one the same address signed for a few hours."""
     path = reverse("captures-share-file", kwargs={"sid": capture.sid, "kind": kind})
-    hidden_preview = kind in SOURCE_PREVIEW_KINDS and not capture.show_preview_publicly
+    # The preview of the upload itself is served to anyone only when the owner shows it publicly: signed otherwise.
+    hidden_preview = kind in selectors.SOURCE_PREVIEW_KINDS and not capture.show_preview_publicly
     if not capture.is_public or hidden_preview:
         path += "?" + urlencode({"signature": selectors.file_signature(capture, kind)})
     return request.build_absolute_uri(path)
