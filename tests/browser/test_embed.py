@@ -49,7 +49,9 @@ def capture():
     preview = Item.objects.create(owner=owner, name=capture.name, pipeline="preview", source=capture,
                                   status=Item.Status.DONE)
     stored(preview, "thumbnail", "thumbnail.jpg", jpeg(512, 288), "image/jpeg")
-    stored(preview, "gif", "preview.gif", b"GIF89a", "image/gif")
+    gif = io.BytesIO()
+    Image.open(io.BytesIO(jpeg(160, 90))).save(gif, "GIF")
+    stored(preview, "gif", "preview.gif", gif.getvalue(), "image/gif")
     model = Item.objects.create(owner=owner, name=capture.name, pipeline="gaussian-splatting", source=capture,
                                 status=Item.Status.DONE)
     stored(model, "ply", "splats.ply", DONUT.read_bytes(), "application/octet-stream")
