@@ -90,6 +90,10 @@ class Capture(models.Model):
         default=dict, blank=True,
         help_text="Chosen before upload (e.g. iterations); handed to the reconstruction once the upload completes.")
     is_public = models.BooleanField(default=False)
+    show_preview_publicly = models.BooleanField(
+        "show the video preview on the public page", default=False,
+        help_text="Whether a public capture's share page, embed and share routes also show the preview made of "
+                  "the upload itself (its animated GIF and still frame). Off: only the 3D model is shown.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
     items = GenericRelation("gallery.Item", content_type_field="source_type", object_id_field="source_id",

@@ -126,18 +126,40 @@ def shared_capture(sid, user=None):
     return capture
 
 
-def _files(capture):
+# The pipeline whose files are made of the upload itself (its frames: what the camera saw, the room around the
+# object), and those files' kinds: anyone else sees them only when the owner turned
+# Capture.show_preview_publicly on.
+SOURCE_PREVIEW_PIPELINE = "preview"
+SOURCE_PREVIEW_KINDS = ("thumbnail", "gif")
+
+
+def _files(capture, public=False):
     # The newest item first; within an item, the newest iteration first (as Item.file picks).
-    return ItemFile.objects.filter(item__capture__pk=capture.pk).select_related("item").order_by(
+    files = ItemFile.objects.filter(item__capture__pk=capture.pk).select_related("item").order_by(
         "-item__created_at", F("iteration").desc(nulls_last=True))
+    if public and not capture.show_preview_publicly:
+        files = files.exclude(item__pipeline=SOURCE_PREVIEW_PIPELINE, kind__in=SOURCE_PREVIEW_KINDS)
+    return files
 
 
-def latest_files(capture):
-    """{kind: ItemFile}: for each kind, the file of the newest of the capture's items that has one."""
+def latest_files(capture, public=False):
+    """{kind: ItemFile}: for each kind, the file of the newest of the capture's items that has one; `public`: only
+    what the share page may show (the upload's own preview only when its owner shows it)."""
     files = {}
-    for item_file in _files(capture):
+    for item_file in _files(capture, public):
         files.setdefault(item_file.kind, item_file)
     return files
+
+
+def share_picture(capture):
+    """The picture link previews show (og:image) of a public capture: the preview's sharp frame of the upload when
+    its owner shows the preview publicly, else the newest other thumbnail (the model's render); None without one."""
+    files = _files(capture, public=True).filter(kind="thumbnail", iteration=None)
+    if capture.show_preview_publicly:
+        frame = files.filter(item__pipeline=SOURCE_PREVIEW_PIPELINE).first()
+        if frame is not None:
+            return frame
+    return files.first()
 
 
 def _declared_position(item_file):
@@ -168,9 +190,9 @@ def viewer_kind(files):
     return next((kind for kind in VIEWER_KINDS if kind in files), None)
 
 
-def latest_file(capture, kind):
-    """The capture's newest file of `kind`, or NotFound."""
-    item_file = _files(capture).filter(kind=kind).first()
+def latest_file(capture, kind, public=False):
+    """The capture's newest file of `kind` (`public`: as latest_files says), or NotFound."""
+    item_file = _files(capture, public).filter(kind=kind).first()
     if item_file is None:
         raise NotFound(f"This capture has no {kind} file yet.")
     return item_file

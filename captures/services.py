@@ -335,6 +335,14 @@ def set_public(capture, is_public):
     return capture
 
 
+def set_preview_public(capture, shown):
+    """Whether the public share page also shows the preview made of the upload (its frames: what the camera saw,
+    the room around the object). Off by default: the 3D model alone is shared."""
+    capture.show_preview_publicly = shown
+    capture.save(update_fields=["show_preview_publicly"])
+    return capture
+
+
 def delete_capture(capture):
     for item in capture.items.all():
         gallery.delete_item(item)

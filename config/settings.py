@@ -389,6 +389,10 @@ TRUSTED_PROXIES = [ipaddress.ip_network(proxy, strict=False) for proxy in env_li
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Every page refuses to be framed except a public capture's embed page (/s/<sid>/embed), which other sites may
+# frame: its Content-Security-Policy frame-ancestors lists these sources ("*": any site; e.g.
+# "https://blog.example.com,https://*.example.org" to allow only those).
+EMBED_FRAME_ANCESTORS = env_list("ATLAS_EMBED_FRAME_ANCESTORS", "*")
 if env_bool("HTTPS"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

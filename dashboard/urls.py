@@ -17,6 +17,8 @@ urlpatterns = [
     path("captures/<uuid:eid>/files/<slug:kind>/<str:filename>", captures.capture_file, name="capture_file_named"),
     path("captures/<uuid:eid>/rename/", captures.capture_rename, name="capture_rename"),
     path("captures/<uuid:eid>/visibility/", captures.capture_visibility, name="capture_visibility"),
+    path("captures/<uuid:eid>/preview-visibility/", captures.capture_preview_visibility,
+         name="capture_preview_visibility"),
     path("captures/<uuid:eid>/delete/", captures.capture_delete, name="capture_delete"),
     path("faces/", faces.project_list, name="face_projects"),
     path("faces/<int:pk>/", faces.project_detail, name="face_project"),
@@ -51,4 +53,6 @@ urlpatterns = [
     path("profile/delete/", accounts.delete_account, name="delete_account"),
     path("profile/deleted/", accounts.account_deleted, name="account_deleted"),
     path("s/<str:sid>", share_views.share, name="share"),
+    path("s/<str:sid>/embed", share_views.embed, name="share_embed"),
+    path("s/<str:sid>/picture.jpg", share_views.share_picture, name="share_picture"),
 ]

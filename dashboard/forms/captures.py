@@ -176,6 +176,10 @@ class VisibilityForm(forms.Form):
     is_public = forms.BooleanField(required=False)
 
 
+class PreviewVisibilityForm(forms.Form):
+    show_preview_publicly = forms.BooleanField(label="Show the video preview on the public page", required=False)
+
+
 class StateFilterForm(forms.Form):
     """The list's filter, a GET form: every state, or one."""
 

@@ -22,6 +22,7 @@ from ..forms.captures import (
     ACCEPT,
     EstimateForm,
     NewCaptureForm,
+    PreviewVisibilityForm,
     RenameForm,
     StateFilterForm,
     VisibilityForm,
@@ -224,6 +225,21 @@ def capture_visibility(request, eid):
     else:
         messages.success(request, "This capture is private again: only you can see it.")
     return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
+@login_required
+@require_POST
+def capture_preview_visibility(request, eid):
+    """The owner's choice: whether the public page also shows the preview made of the upload (off by default)."""
+    capture = own_capture(request.user, eid)
+    form = PreviewVisibilityForm(request.POST)
+    form.is_valid()  # a missing or false value hides it
+    services.set_preview_public(capture, form.cleaned_data.get("show_preview_publicly", False))
+    if capture.show_preview_publicly:
+        messages.success(request, "The public page now also shows the video preview.")
+    else:
+        messages.success(request, "The public page shows the 3D model only, without the video preview.")
+    return redirect(f"{reverse('dashboard:capture_detail', kwargs={'eid': capture.eid})}#capture-sharing")
 
 
 @login_required

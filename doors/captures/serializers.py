@@ -279,7 +279,9 @@ def file_url(request, capture, kind):
     """A URL that downloads the file by itself, as seed 004's clients fetch it (no Authorization header): the
     share address of a public capture, and for a private one the same address signed for a few hours."""
     path = reverse("captures-share-file", kwargs={"sid": capture.sid, "kind": kind})
-    if not capture.is_public:
+    # The preview of the upload itself is served to anyone only when the owner shows it publicly: signed otherwise.
+    hidden_preview = kind in selectors.SOURCE_PREVIEW_KINDS and not capture.show_preview_publicly
+    if not capture.is_public or hidden_preview:
         path += "?" + urlencode({"signature": selectors.file_signature(capture, kind)})
     return request.build_absolute_uri(path)
 

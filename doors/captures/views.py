@@ -45,8 +45,8 @@ class FileView(CapturesView):
         return super().perform_content_negotiation(request, force=True)
 
     @staticmethod
-    def send(request, capture, kind):
-        item_file = selectors.latest_file(capture, kind)
+    def send(request, capture, kind, public=False):
+        item_file = selectors.latest_file(capture, kind, public=public)
         inline = item_file.content_type.startswith(("image/", "video/"))
         return file_response(request, item_file.file, filename=f"{capture.name}-{item_file.filename}",
                              content_type=item_file.content_type, attachment=not inline)
@@ -182,13 +182,15 @@ class CaptureFileView(FileView):
 @extend_schema(tags=TAGS, summary="Download a public capture's file", auth=[], parameters=[KIND],
                responses=FILE_RESPONSES)
 class ShareFileView(FileView, PublicCapturesView):
-    """The newest file of `kind` of a public capture, for anyone. A private capture's file needs the `signature`
-    its owner's metadata handed out (valid ATLAS_FILE_URL_HOURS); without one it is a 404."""
+    """The newest file of `kind` of a public capture, for anyone; the preview made of the upload itself (its
+    thumbnail and gif) only when the owner shows it publicly. A private capture's file, or a hidden preview, needs
+    the `signature` its owner's metadata handed out (valid ATLAS_FILE_URL_HOURS); without one it is a 404."""
 
     def get(self, request, sid, kind):
         signature = request.query_params.get("signature")
-        capture = selectors.signed_capture(sid, kind, signature) if signature else selectors.public_capture(sid)
-        return self.send(request, capture, kind)
+        if signature:
+            return self.send(request, selectors.signed_capture(sid, kind, signature), kind)
+        return self.send(request, selectors.public_capture(sid), kind, public=True)
 
 
 @extend_schema(tags=TAGS, summary="Get metadata", parameters=[s.MetadataQuerySerializer],

@@ -21,6 +21,18 @@ const LOADER_DOWNLOADING = 0; // the splat library's LoaderStatus.Downloading (n
 const NO_WEBGL = 'Your browser cannot show 3D here (WebGL 2 is turned off or not supported). '
   + 'You can still download the model and open it in a desktop viewer.';
 
+// The toolbar's hint and the canvas's label say how to move the model with what the person holds: the page is
+// written with the mouse wording; a touch screen (a coarse main pointer, or touch without any fine pointer, or a
+// first touch on the model) gets the touch wording. "Right-drag" means nothing on a phone.
+const TOUCH_HINT = 'Drag to turn · pinch to zoom · two-finger drag to move';
+const TOUCH_LABEL = 'drag to turn it, pinch to zoom, two-finger drag to move it';
+
+function touchFirst() {
+  const media = (query) => Boolean(window.matchMedia && window.matchMedia(query).matches);
+  return media('(pointer: coarse)') || (('ontouchstart' in window || navigator.maxTouchPoints > 0)
+    && !media('(any-pointer: fine)'));
+}
+
 const viewers = [];
 window.atlasViewers = viewers;
 
@@ -205,6 +217,8 @@ class AtlasViewer {
     this.message = this.figure.querySelector('[data-viewer-message]');
     this.toolbar = this.figure.querySelector('[data-viewer-toolbar]');
     this.resetButton = this.figure.querySelector('[data-viewer-reset]');
+    this.fullscreenButton = this.figure.querySelector('[data-viewer-fullscreen]');
+    this.hint = this.figure.querySelector('[data-viewer-hint]');
     this.splats = null;
     this.mesh = null;
     this.deferred = root.dataset.viewerDeferred === 'true';
@@ -278,7 +292,54 @@ class AtlasViewer {
     if (!this.controlsShown) {
       this.controlsShown = true;
       this.resetButton.addEventListener('click', () => this.resetCamera());
+      this.setUpHints();
+      this.setUpFullscreen();
     }
+  }
+
+  setUpHints() {
+    const useTouchWords = () => {
+      if (this.hint) this.hint.textContent = TOUCH_HINT;
+      const canvas = this.renderer && this.renderer.domElement;
+      if (canvas) canvas.setAttribute('aria-label', `${this.root.dataset.name || '3D model'}: ${TOUCH_LABEL}`);
+      this.root.dataset.viewerHints = 'touch';
+    };
+    if (touchFirst()) {
+      useTouchWords();
+      return;
+    }
+    this.root.dataset.viewerHints = 'mouse';
+    this.root.addEventListener('pointerdown', (event) => {
+      if (event.pointerType === 'touch') useTouchWords();
+    }, { passive: true });
+  }
+
+  // Full screen on the viewer and its toolbar (the Fullscreen API; hidden where the browser has none, as on an
+  // iPhone, or where a frame is not allowed it).
+  setUpFullscreen() {
+    const button = this.fullscreenButton;
+    const target = this.figure;
+    const request = target.requestFullscreen || target.webkitRequestFullscreen;
+    const enabled = document.fullscreenEnabled || document.webkitFullscreenEnabled;
+    if (!button || !request || !enabled) return;
+    const current = () => document.fullscreenElement || document.webkitFullscreenElement;
+    const exit = () => (document.exitFullscreen || document.webkitExitFullscreen).call(document);
+    const update = () => {
+      const on = current() === target;
+      button.textContent = on ? 'Exit full screen' : 'Full screen';
+      button.setAttribute('aria-pressed', String(on));
+    };
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      try {
+        if (current() === target) await exit();
+        else await request.call(target);
+      } catch (error) {
+        console.warn('Atlas viewer: full screen refused', error);
+      }
+    });
+    document.addEventListener('fullscreenchange', update);
+    document.addEventListener('webkitfullscreenchange', update);
   }
 
   // Shows the .glb at `url` in place of the mesh on screen (the studio's live preview hands each new avatar over

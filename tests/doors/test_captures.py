@@ -624,7 +624,12 @@ def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, vi
     assert body["is_public"] is True and body["name"] == "Lab human"
     assert body["share_url"] == body["share_link"] == f"http://testserver/s/{capture.sid}"
     assert body["viewer_url"] == f"http://testserver/s/{capture.sid}"  # the share page draws the model
-    assert body["preview_url"] == f"http://testserver/share/{capture.sid}/files/thumbnail"
+    # The preview is made of the video itself: public only when the owner shows it (on the dashboard), so until
+    # then its URLs are signed, as a private capture's are, and the bare share route refuses it.
+    assert body["preview_url"].startswith(f"http://testserver/share/{capture.sid}/files/thumbnail?signature=")
+    assert body["gif_url"].startswith(f"http://testserver/share/{capture.sid}/files/gif?signature=")
+    assert api.get(f"/share/{capture.sid}/files/gif").status_code == 404
+    assert api.get(f"/share/{capture.sid}/files/thumbnail").status_code == 404
 
     response = api.get(f"/share/{capture.sid}/metadata?profiles=ply&quality=&lod=&use_cdn=true")
     assert response.status_code == 200
@@ -636,6 +641,11 @@ def test_a_public_capture_shares_its_metadata_and_files_signed_out(api, auth, vi
     assert metadata["segmented_capture_eid"] is None and metadata["video_trajectory"] is None
 
     response, jpeg = download(api, body["preview_url"])  # no token
+    assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
+    Capture.objects.filter(pk=capture.pk).update(show_preview_publicly=True)
+    body = api.get(f"/api/v1/captures/{capture.eid}", **auth).json()
+    assert body["preview_url"] == f"http://testserver/share/{capture.sid}/files/thumbnail"
+    response, jpeg = download(api, body["preview_url"])  # no token, no signature
     assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
 
     ply = add_reconstruction(capture)
