@@ -64,7 +64,8 @@ class User(AbstractUser):
     avatar_thumbnail = models.ImageField(upload_to=avatar_thumbnail_path, blank=True)
     role = models.ForeignKey("roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     notify_job_emails = models.BooleanField(
-        "e-mail me when a model is ready or fails", default=True,
+        # db_default too: rows written by code that predates the column (older migrations' states) get it on.
+        "e-mail me when a model is ready or fails", default=True, db_default=True,
         help_text="An e-mail when a capture's 3D model is ready or could not be made (set on the profile page).")
 
     first_name = None

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='notify_job_emails',
-            field=models.BooleanField(default=True, help_text="An e-mail when a capture's 3D model is ready or could not be made (set on the profile page).", verbose_name='e-mail me when a model is ready or fails'),
+            field=models.BooleanField(db_default=True, default=True, help_text="An e-mail when a capture's 3D model is ready or could not be made (set on the profile page).", verbose_name='e-mail me when a model is ready or fails'),
         ),
     ]
