@@ -23,6 +23,26 @@ def part_path(part, filename):
     return f"captures/{part.capture.eid}/parts/{part.number:05d}"
 
 
+def preview_pipelines():
+    """The names of the pipelines that preview an upload (category "preview"); every other item made from a
+    capture is a reconstruction run."""
+    from gallery import pipelines
+
+    return [pipeline.name for pipeline in pipelines.in_category("preview")] or ["preview"]
+
+
+def current_items(items):
+    """Of a capture's `items` (newest first), the newest preview and the newest reconstruction run: older runs
+    of each kind are earlier versions, replaced by Run again."""
+    previews, current, seen = preview_pipelines(), [], set()
+    for item in items:
+        kind = item.pipeline in previews
+        if kind not in seen:
+            seen.add(kind)
+            current.append(item)
+    return current
+
+
 class CaptureQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(owner=user)
@@ -31,10 +51,19 @@ class CaptureQuerySet(models.QuerySet):
         """Annotated with `db_state`: the one definition of a capture's state (Capture.state reads it).
 
         Checked in this order: CREATED (no part yet), UPLOADING (parts arriving), FAILED (a job failed or was
-        cancelled), PROCESSING (a job is running), READY (the newest job is done), else UPLOADED (queued).
+        cancelled, and no newer run of its kind replaced it), PROCESSING (a job is running), READY (the newest
+        job is done), else UPLOADED (queued).
         Also `has_thumbnail`, so a page of captures is listed without a query per capture.
         """
         items = Item.objects.filter(capture=OuterRef("pk"))
+        previews = preview_pipelines()
+        newer = Item.objects.filter(source_type=OuterRef("source_type"), source_id=OuterRef("source_id"),
+                                    created_at__gt=OuterRef("created_at"))
+        # A run that failed or was cancelled counts until a newer run of its kind (the preview, or a
+        # reconstruction: Run again) replaces it.
+        current_stopped = items.filter(status__in=Item.STOPPED).filter(
+            (Q(pipeline__in=previews) & ~Exists(newer.filter(pipeline__in=previews)))
+            | (~Q(pipeline__in=previews) & ~Exists(newer.exclude(pipeline__in=previews))))
         conditions = (
             (Capture.State.CREATED, Q(uploaded_at__isnull=True, has_part=False)),
             (Capture.State.UPLOADING, Q(uploaded_at__isnull=True)),
@@ -44,7 +73,7 @@ class CaptureQuerySet(models.QuerySet):
         )
         return self.annotate(
             has_part=Exists(UploadPart.objects.filter(capture=OuterRef("pk"))),
-            has_stopped_item=Exists(items.filter(status__in=[Item.Status.FAILED, Item.Status.CANCELLED])),
+            has_stopped_item=Exists(current_stopped),
             has_processing_item=Exists(items.filter(status=Item.Status.PROCESSING)),
             newest_item_status=Subquery(items.order_by("-created_at").values("status")[:1]),
             has_thumbnail=Exists(ItemFile.objects.filter(item__capture=OuterRef("pk"), kind="thumbnail")),
@@ -116,14 +145,23 @@ class Capture(models.Model):
 
     @property
     def status_item(self):
-        """The item the capture's state follows: one that failed (its reason is the capture's), else one
-        being processed, else the newest (the reconstruction, queued after the preview)."""
+        """The item the capture's state follows: one that failed or was cancelled (its reason is the capture's)
+        and that no newer run of its kind replaced, else one being processed, else the newest (the
+        reconstruction, queued after the preview)."""
         items = list(self.items.order_by("-created_at"))
-        for wanted in ("failed", "cancelled", "processing"):
-            for item in items:
+        current = current_items(items)
+        for wanted in ("failed", "cancelled"):
+            for item in current:
                 if item.status == wanted:
                     return item
+        for item in items:
+            if item.status == "processing":
+                return item
         return items[0] if items else None
+
+    def runs(self):
+        """The capture's reconstruction runs (every item but the preview), newest first."""
+        return self.items.exclude(pipeline__in=preview_pipelines()).order_by("-created_at")
 
     @property
     def state(self):

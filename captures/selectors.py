@@ -52,14 +52,17 @@ def status_of(capture):
         progress["percent"] = int(progress["overall"] * 100 + 1e-9)
         progress["time_left"] = time_left_words(progress["seconds_left"])
     pipeline = pipelines.registered().get(item.pipeline) if item else None
+    cancelled = state == Capture.State.FAILED and item is not None and item.status == "cancelled"
     return {
         "state": str(state),
+        "cancelled": cancelled,
         "pipeline": item.pipeline if item else None,
         "stage": item.stage if item else "",
         "stage_label": pipeline.stage_label(item.stage) if pipeline and item.stage else "",
         "progress": progress,
         "queue_position": item.queue_position if item else -1,
-        "failure_reason": (item.failure_reason or "Processing failed.") if state == Capture.State.FAILED else "",
+        "failure_reason": (item.failure_reason or "Processing failed.")
+        if state == Capture.State.FAILED and not cancelled else "",
         "parts_received": capture.parts.count() if not capture.is_uploaded else capture.num_parts,
         "num_parts": capture.num_parts,
     }
@@ -214,3 +217,54 @@ def reconstruction_quality(capture):
         return None
     parameters = item.parameters if item else capture.reconstruction_parameters
     return chosen_preset(parameters, workers_kind())
+
+
+# --- runs: a capture's reconstructions, each a version of its model ----------------------------------------
+
+def own_run(capture, run_id):
+    """One of the capture's reconstruction runs by its id; NotFound for anything else."""
+    from core.ids import parse_uuid
+
+    run_id = parse_uuid(run_id)
+    run = capture.runs().filter(pk=run_id).first() if run_id else None
+    if run is None:
+        raise NotFound("This capture has no run with this id.")
+    return run
+
+
+def newest_finished_run(capture):
+    """The capture's newest reconstruction run that is done, or None: the version shown by default."""
+    return capture.runs().filter(status="done").first()
+
+
+def run_files(capture, run):
+    """{kind: ItemFile} of one run, with the preview's files (the upload's gif and still) where the run has
+    none of that kind: what the capture page shows when that version is chosen."""
+    files = {kind: item_file for kind, item_file in latest_files(capture).items()
+             if item_file.item.pipeline in capture_previews()}
+    for item_file in run.files.select_related("item").order_by(F("iteration").desc(nulls_last=True)):
+        if item_file.kind in files and files[item_file.kind].item_id == run.pk:
+            continue
+        files[item_file.kind] = item_file
+    return files
+
+
+def capture_previews():
+    from .models import preview_pipelines
+
+    return preview_pipelines()
+
+
+def run_quality(run):
+    """The quality preset a gaussian-splatting run asked for (estimates.chosen_preset), or None."""
+    from .estimates import chosen_preset, workers_kind
+
+    if run.pipeline != "gaussian-splatting":
+        return None
+    return chosen_preset(run.parameters, workers_kind())
+
+
+def runs_of(capture):
+    """[{"run", "method", "quality", "status"}] of the capture's reconstruction runs, newest first."""
+    return [{"run": run, "method": pipelines.label_of(run.pipeline), "quality": run_quality(run),
+             "status": run.status} for run in capture.runs()]

@@ -343,6 +343,101 @@ def set_preview_public(capture, shown):
     return capture
 
 
+# --- runs: cancel, run again, retry -------------------------------------------------------------------
+
+# The training iterations a run may ask for (a "custom" preset), as the new-capture form allows them.
+MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
+RUNNING = ("A reconstruction of this capture is queued or running: wait for it to end, or cancel it, "
+           "before running it again.")
+
+
+def active_runs(capture):
+    """The capture's reconstruction runs that are queued or processing."""
+    from gallery.models import Item
+
+    return capture.runs().filter(status__in=Item.ACTIVE)
+
+
+def cancel_runs(capture):
+    """Stops the capture's queued or running reconstruction (a running worker notices at its next report or
+    heartbeat and stops without saving anything); the capture and its upload stay, ready to run again.
+    Conflict when nothing is running."""
+    if not capture.is_uploaded:
+        raise Conflict("The upload has not finished, so nothing is running yet. Delete the capture to stop it.")
+    cancelled = [item for item in active_runs(capture) if gallery.cancel_item(item)]
+    if not cancelled:
+        raise Conflict("Nothing is running for this capture: there is nothing to cancel.")
+    return cancelled
+
+
+def run_parameters(preset=None, iterations=None):
+    """{"preset", "iterations"?} of a run: a preset name, or "custom" (iterations given alone mean custom) with
+    MIN_ITERATIONS..MAX_ITERATIONS iterations; Invalid otherwise."""
+    from .reconstruction.presets import CUSTOM, NAMES
+
+    if iterations is not None and not preset:
+        preset = CUSTOM
+    preset = preset or settings.RECONSTRUCTION_PRESET
+    if preset not in (*NAMES, CUSTOM):
+        raise Invalid(f'"{preset}" is not a quality preset. Choose from {", ".join((*NAMES, CUSTOM))}.')
+    if preset != CUSTOM:
+        return {"preset": preset}
+    if iterations is None:
+        raise Invalid("Custom needs a number of training iterations.")
+    if not MIN_ITERATIONS <= int(iterations) <= MAX_ITERATIONS:
+        raise Invalid(f"iterations must be from {MIN_ITERATIONS:,} to {MAX_ITERATIONS:,}.")
+    return {"preset": CUSTOM, "iterations": int(iterations)}
+
+
+def methods_for(capture):
+    """[(pipeline, label)] of the reconstruction methods registered here that take this capture's format."""
+    return [(pipeline.name, pipeline.label)
+            for pipeline in pipelines.in_category("reconstruction", made_from="captures.capture")
+            if pipeline.accepts(capture, capture.input_data_format)]
+
+
+@transaction.atomic
+def run_again(capture, *, method=None, preset=None, iterations=None):
+    """A new reconstruction run of the capture from its stored upload (nothing is uploaded again), beside the
+    earlier runs: `method`, `preset` and `iterations` as the new-capture form takes them; all omitted, those of
+    the newest run. Conflict while a run is queued or running, or before the upload is complete."""
+    capture = Capture.objects.select_for_update().get(pk=capture.pk)
+    if not capture.is_uploaded:
+        raise Conflict("The upload has not finished: complete it before running the reconstruction again.")
+    if active_runs(capture).exists():
+        raise Conflict(RUNNING)
+    previous = capture.runs().first()
+    method = reconstruction_method(method or (previous.pipeline if previous else None)
+                                   or capture.reconstruction_parameters.get("method"))
+    if not pipelines.get(method).accepts(capture, capture.input_data_format):
+        choices = ", ".join(name for name, _ in methods_for(capture))
+        raise Invalid(f"method: {method!r} does not take this capture's format; choose from {choices}.")
+    if preset is None and iterations is None:
+        earlier = previous.parameters if previous else capture.reconstruction_parameters
+        preset, iterations = earlier.get("preset"), earlier.get("iterations") or earlier.get("total_iterations")
+    declared = {parameter.name for parameter in pipelines.get(method).parameters}
+    parameters = {key: value for key, value in run_parameters(preset, iterations).items() if key in declared}
+    return queue_reconstruction(capture, method=method, **parameters)
+
+
+def retry_runs(capture):
+    """Queues the capture's failed or cancelled run again, with the same parameters (gallery.retry_item; the
+    preview too when it is the one that failed). Conflict while a run is queued or running, or when nothing
+    failed."""
+    from gallery.models import Item
+
+    from .models import current_items
+
+    if active_runs(capture).exists():
+        raise Conflict(RUNNING.replace("running it again", "retrying"))
+    stopped = [item for item in current_items(list(capture.items.order_by("-created_at")))
+               if item.status in Item.STOPPED]
+    retried = [item for item in stopped if gallery.retry_item(item)]
+    if not retried:
+        raise Conflict("Only a failed or cancelled run can be retried; this capture has none.")
+    return retried
+
+
 def delete_capture(capture):
     for item in capture.items.all():
         gallery.delete_item(item)

@@ -203,6 +203,8 @@ class Item(models.Model):
         CANCELLED = "cancelled"
 
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    STOPPED = (Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.PROCESSING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items")

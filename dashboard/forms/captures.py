@@ -185,3 +185,50 @@ class StateFilterForm(forms.Form):
 
     state = forms.ChoiceField(label="State", required=False,
                               choices=[("", "All states"), *((state, label) for state, (label, _) in STATES.items())])
+
+
+class RunAgainForm(forms.Form):
+    """Run again: the same quality choices as a new capture (NewCaptureForm's preset, iterations and their
+    checks), and the method only where several registered methods take this capture's format."""
+
+    method = forms.ChoiceField(label="Method", choices=(), required=False)
+    preset = NewCaptureForm.base_fields["preset"]
+    iterations = NewCaptureForm.base_fields["iterations"]
+
+    def __init__(self, *args, capture, **kwargs):
+        from captures.services import methods_for
+
+        super().__init__(*args, **kwargs)
+        self.methods = methods_for(capture)
+        self.fields["method"].choices = self.methods
+        self.fields["preset"].choices = [*((e["name"], e["label"]) for e in estimates.estimates(Source())),
+                                         (presets.CUSTOM, "Custom")]
+        self.fields["preset"].initial = settings.RECONSTRUCTION_PRESET
+        self.fields["iterations"].initial = (settings.RECONSTRUCTION_DEFAULT_ITERATIONS
+                                             or presets.preset(presets.DEFAULT, estimates.workers_kind()).iterations)
+        newest = capture.runs().first()
+        if newest is not None:
+            self.fields["method"].initial = newest.pipeline
+            self.fields["preset"].initial = newest.parameters.get("preset") or self.fields["preset"].initial
+            if newest.parameters.get("iterations"):
+                self.fields["iterations"].initial = newest.parameters["iterations"]
+
+    @property
+    def several_methods(self):
+        return len(self.methods) > 1
+
+    def clean(self):
+        cleaned = super().clean()
+        if "preset" not in self.errors and not cleaned.get("preset"):
+            cleaned["preset"] = presets.CUSTOM if cleaned.get("iterations") else settings.RECONSTRUCTION_PRESET
+        if cleaned.get("preset") == presets.CUSTOM and not cleaned.get("iterations") \
+                and "iterations" not in self.errors:
+            self.add_error("iterations", "Custom needs a number of training iterations.")
+        return cleaned
+
+    @property
+    def run_parameters(self):
+        data = self.cleaned_data
+        custom = data["preset"] == presets.CUSTOM
+        return {"method": data.get("method") or None, "preset": data["preset"],
+                "iterations": data["iterations"] if custom else None}

@@ -24,6 +24,7 @@ from ..forms.captures import (
     NewCaptureForm,
     PreviewVisibilityForm,
     RenameForm,
+    RunAgainForm,
     StateFilterForm,
     VisibilityForm,
     state_words,
@@ -129,6 +130,8 @@ def capture_status(capture, files=None):
     status = selectors.status_of(capture)
     label, badge = state_words(status["state"])
     files = selectors.latest_files(capture) if files is None else files
+    if status["cancelled"]:
+        label, badge = "Cancelled", "cancelled"
     status.update({
         "eid": str(capture.eid),
         "state_label": label,
@@ -147,17 +150,21 @@ def capture_status_json(request, eid):
     return JsonResponse(capture_status(own_capture(request.user, eid)))
 
 
-def file_url(capture, item_file):
-    """A file's address ending in its own name, so viewers can tell .splat from .ply by the URL."""
+def file_url(capture, item_file, run=None):
+    """A file's address ending in its own name, so viewers can tell .splat from .ply by the URL; with `run`, the
+    address of that run's own file (an earlier version), else of the capture's newest file of its kind."""
+    if run is not None and item_file.item_id == run.pk:
+        return reverse("dashboard:capture_run_file", kwargs={
+            "eid": capture.eid, "run": run.pk, "kind": item_file.kind, "filename": item_file.filename})
     return reverse("dashboard:capture_file_named",
                    kwargs={"eid": capture.eid, "kind": item_file.kind, "filename": item_file.filename})
 
 
-def outputs_of(capture, files):
+def outputs_of(capture, files, run=None):
     """The capture's files as the detail page lists them: labelled and ordered as their pipelines declare them,
     the newest job's first."""
     return [{"kind": kind, "label": selectors.output_label(item_file), "file": item_file,
-             "url": file_url(capture, item_file)} for kind, item_file in selectors.ordered_outputs(files)]
+             "url": file_url(capture, item_file, run)} for kind, item_file in selectors.ordered_outputs(files)]
 
 
 def share_url(request, capture):
@@ -171,19 +178,38 @@ def capture_detail(request, eid):
     return render_detail(request, capture, RenameForm(initial={"name": capture.name}))
 
 
-def render_detail(request, capture, rename_form, status=200):
-    files = selectors.latest_files(capture)
+def render_detail(request, capture, rename_form, status=200, run_form=None):
+    """The page shows one version of the model: the run asked for (?run=<id>, an earlier run), else the newest
+    finished run, with the upload's preview; the runs are listed beside it."""
+    chosen = None
+    if request.GET.get("run"):
+        try:
+            chosen = selectors.own_run(capture, request.GET["run"])
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+    shown = chosen or selectors.newest_finished_run(capture)
+    files = selectors.run_files(capture, shown) if shown else selectors.latest_files(capture)
     splat_kind = selectors.viewer_kind(files)
+    live = capture_status(capture)
+    runs = selectors.runs_of(capture)
+    running = any(entry["status"] in ("queued", "processing") for entry in runs)
     return render(request, "dashboard/captures/detail.html", {
         "capture": capture,
-        "status": capture_status(capture, files),
-        "outputs": outputs_of(capture, files),
-        "splat_url": file_url(capture, files[splat_kind]) if splat_kind else None,
+        "status": live,
+        "outputs": outputs_of(capture, files, chosen),
+        "splat_url": file_url(capture, files[splat_kind], chosen) if splat_kind else None,
         "splat_format": splat_kind or "ply",
-        "cameras_url": file_url(capture, files["cameras"]) if "cameras" in files else "",
+        "cameras_url": file_url(capture, files["cameras"], chosen) if "cameras" in files else "",
         "share_url": share_url(request, capture),
         "rename_form": rename_form,
         "quality": selectors.reconstruction_quality(capture),
+        "runs": runs,
+        "shown_run": shown,
+        "chosen_run": chosen,
+        "can_cancel": capture.is_uploaded and running,
+        "can_run_again": capture.is_uploaded and not running,
+        "can_retry": capture.is_uploaded and not running and live["state"] == Capture.State.FAILED,
+        "run_form": run_form or RunAgainForm(capture=capture),
     }, status=status)
 
 
@@ -199,6 +225,73 @@ def capture_file(request, eid, kind, filename=None):
     inline = item_file.content_type.startswith(("image/", "video/")) and "download" not in request.GET
     return file_response(request, item_file.file, filename=f"{capture.name}-{item_file.filename}",
                          content_type=item_file.content_type, attachment=not inline)
+
+
+@login_required
+@require_GET
+def capture_run_file(request, eid, run, kind, filename=None):
+    """One file of one run of the capture (an earlier version of its model); honours Range."""
+    capture = own_capture(request.user, eid)
+    try:
+        item = selectors.own_run(capture, run)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    item_file = item.file(kind)
+    if item_file is None:
+        raise Http404(f"This run has no {kind} file.")
+    inline = item_file.content_type.startswith(("image/", "video/")) and "download" not in request.GET
+    return file_response(request, item_file.file, filename=f"{capture.name}-{item_file.filename}",
+                         content_type=item_file.content_type, attachment=not inline)
+
+
+@login_required
+@require_POST
+def capture_cancel(request, eid):
+    """Stops the running or queued reconstruction; the capture and its upload stay, to run again."""
+    capture = own_capture(request.user, eid)
+    try:
+        services.cancel_runs(capture)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Cancelled. The upload is kept: run the reconstruction again when you like.")
+    return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
+@login_required
+@require_POST
+def capture_run_again(request, eid):
+    """A new run of the reconstruction from the stored upload, with the same or another quality and method."""
+    capture = own_capture(request.user, eid)
+    form = RunAgainForm(request.POST, capture=capture)
+    if not form.is_valid():
+        return render_detail(request, capture, RenameForm(initial={"name": capture.name}), status=400,
+                             run_form=form)
+    try:
+        services.run_again(capture, **form.run_parameters)
+    except ServiceError as exc:
+        if exc.status != 409:
+            form.add_error(None, exc.message)
+            return render_detail(request, capture, RenameForm(initial={"name": capture.name}), status=400,
+                                 run_form=form)
+        messages.error(request, exc.message)
+        return redirect("dashboard:capture_detail", eid=capture.eid)
+    messages.success(request, "Queued again from your upload: the earlier results stay listed under Runs.")
+    return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
+@login_required
+@require_POST
+def capture_retry(request, eid):
+    """Queues the failed or cancelled run again, with the same settings."""
+    capture = own_capture(request.user, eid)
+    try:
+        services.retry_runs(capture)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Queued again with the same settings.")
+    return redirect("dashboard:capture_detail", eid=capture.eid)
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from captures import selectors
+from captures import selectors, services
 from captures.models import Capture
 from captures.reconstruction import presets
 from core.ids import parse_uuid
@@ -375,4 +375,53 @@ def capture_metadata(request, capture, profiles):
         "models": models,
         "video_trajectory": None,
         "reposition_data": None,
+    }
+
+
+# --- runs (additions, not in the seed): cancel, run again, retry ----------------------------------------
+
+@extend_schema_serializer(component_name="NewRunInput")
+class NewRunSerializer(serializers.Serializer):
+    quality = serializers.ChoiceField(
+        choices=(*presets.NAMES, presets.CUSTOM), required=False,
+        error_messages={"invalid_choice": f'"{{input}}" is not a quality preset. '
+                                          f'Choose from {", ".join((*presets.NAMES, presets.CUSTOM))}.'},
+        help_text="The run's quality preset; custom needs iterations. Omitted (with iterations omitted too): "
+                  "the newest run's.")
+    iterations = StrictIntegerField(
+        required=False, min_value=services.MIN_ITERATIONS, max_value=services.MAX_ITERATIONS,
+        help_text="Training iterations of a custom run (given alone, the run is custom).")
+    method = StringField(required=False, max_length=64,
+                         help_text="A reconstruction method registered on this server; omitted: the newest run's.")
+
+    def validate(self, data):
+        if data.get("quality") == presets.CUSTOM and "iterations" not in data:
+            raise serializers.ValidationError({"iterations": "Custom needs a number of training iterations."})
+        return data
+
+
+@extend_schema_serializer(component_name="RunOutput")
+class RunOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    method = serializers.CharField()
+    quality = serializers.CharField(allow_null=True)
+    iterations = serializers.IntegerField(allow_null=True)
+    state = serializers.ChoiceField(choices=["queued", "processing", "done", "failed", "cancelled"])
+    state_description = serializers.CharField(allow_null=True)
+    created = serializers.DateTimeField()
+    finished = serializers.DateTimeField(allow_null=True)
+
+
+def run_output(run, time_zone=False):
+    """One reconstruction run of a capture (an Atlas addition)."""
+    quality = selectors.run_quality(run)
+    return {
+        "id": str(run.pk),
+        "method": run.pipeline,
+        "quality": quality.name if quality else run.parameters.get("preset"),
+        "iterations": quality.iterations if quality else run.parameters.get("iterations"),
+        "state": run.status,
+        "state_description": run.failure_reason or (run.stage or None),
+        "created": timestamp(run.created_at, time_zone),
+        "finished": timestamp(run.finished_at, time_zone),
     }

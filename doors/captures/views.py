@@ -210,3 +210,61 @@ class ShareMetadataView(CapturesView):
         query = self.validated(s.MetadataQuerySerializer, data=request.query_params, location="query")
         capture = selectors.shared_capture(sid, request.user)
         return Response(s.capture_metadata(request, capture, query.get("profiles") or []))
+
+
+# --- runs: additions to the seed (its own routes and bodies are unchanged) --------------------------------
+
+CONFLICT = {409: s.CapturesErrorSerializer}
+
+
+class CaptureCancelView(CapturesView):
+    @extend_schema(tags=TAGS, summary="Cancel processing (addition)", request=None,
+                   parameters=[s.TimeZoneQuerySerializer],
+                   responses={200: s.CaptureOutputSerializer, **DETAIL_ERRORS, **CONFLICT, **INVALID})
+    def post(self, request, eid):
+        """Stops the capture's queued or running reconstruction; the capture and its upload are kept, so it can
+        run again (POST .../runs) or be retried (POST .../retry). The capture's state is then FAILED with
+        state_description "Cancelled.". 409 when nothing is running."""
+        query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
+        capture = selectors.own_capture(request.user, eid)
+        services.cancel_runs(capture)
+        return Response(s.capture_output(request, capture, query["time_zone"]))
+
+
+class CaptureRunsView(CapturesView):
+    @extend_schema(tags=TAGS, summary="List runs (addition)", parameters=[s.TimeZoneQuerySerializer],
+                   responses={200: s.RunOutputSerializer(many=True), **DETAIL_ERRORS, **INVALID})
+    def get(self, request, eid):
+        """The capture's reconstruction runs, newest first: each is a version of its model. The capture's files
+        (GET .../files/{kind}, the share routes) are those of the newest finished run."""
+        query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
+        capture = selectors.own_capture(request.user, eid)
+        return Response([s.run_output(run, query["time_zone"]) for run in capture.runs()])
+
+    @extend_schema(tags=TAGS, summary="Run again (addition)", request=s.NewRunSerializer,
+                   parameters=[s.TimeZoneQuerySerializer],
+                   responses={201: s.RunOutputSerializer, 400: s.CapturesErrorSerializer, **DETAIL_ERRORS,
+                              **CONFLICT, **INVALID})
+    def post(self, request, eid):
+        """A new reconstruction run from the capture's stored upload (nothing is uploaded again), with the same
+        or another quality (`{"quality": "draft"}`, `{"quality": "custom", "iterations": 5000}`) and method; the
+        earlier runs' files stay. 409 while a run is queued or running."""
+        query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
+        data = self.validated(s.NewRunSerializer)
+        capture = selectors.own_capture(request.user, eid)
+        run = services.run_again(capture, method=data.get("method"), preset=data.get("quality"),
+                                 iterations=data.get("iterations"))
+        return Response(s.run_output(run, query["time_zone"]), status=201)
+
+
+class CaptureRetryView(CapturesView):
+    @extend_schema(tags=TAGS, summary="Retry a failed run (addition)", request=None,
+                   parameters=[s.TimeZoneQuerySerializer],
+                   responses={200: s.RunOutputSerializer(many=True), **DETAIL_ERRORS, **CONFLICT, **INVALID})
+    def post(self, request, eid):
+        """Queues the capture's failed or cancelled run again with the same settings (and its preview, when that
+        is what failed); answers the runs queued again. 409 when nothing failed or a run is running."""
+        query = self.validated(s.TimeZoneQuerySerializer, data=request.query_params, location="query")
+        capture = selectors.own_capture(request.user, eid)
+        retried = services.retry_runs(capture)
+        return Response([s.run_output(item, query["time_zone"]) for item in retried])
