@@ -371,7 +371,8 @@ def test_without_chosen_parameters_the_reconstruction_uses_the_default(user, set
 # --- the detail page and its live status -------------------------------------------------------------------
 
 STATUS_KEYS = {"eid", "state", "state_label", "badge", "finished", "pipeline", "step", "stage", "stage_label",
-               "progress", "queue_position", "failure_reason", "parts_received", "num_parts", "gif_url"}
+               "progress", "queue_position", "failure_reason", "parts_received", "num_parts", "gif_url",
+               "cancelled"}
 PROGRESS_KEYS = {"overall", "current", "percent", "seconds_left", "time_left", "counter", "overallPosition",
                  "overallSize", "currentPosition", "currentSize"}
 
@@ -530,7 +531,7 @@ def test_make_public_shows_the_share_link_and_private_hides_it(browser, user):
     capture.refresh_from_db()
     assert capture.is_public
     html = page(browser.get(f"/captures/{capture.eid}/"))
-    assert f'id="share-link" value="http://testserver/s/{capture.sid}" readonly' in html
+    assert re.search(rf'id="share-link"[^>]*readonly[^>]*>http://testserver/s/{capture.sid}</textarea>', html)
     assert "data-copy=\"#share-link\"" in html and "Anyone with the share link can now see this capture." in html
     assert Client().get(f"/s/{capture.sid}").status_code == 200  # signed out
     browser.post(f"/captures/{capture.eid}/visibility/", {"is_public": ""})
