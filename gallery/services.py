@@ -181,11 +181,18 @@ def store_outputs(item, outputs):
     return saved
 
 
+def _still_mine(item):
+    """The item while it is processing in the run `item` was claimed for (an item cancelled and queued again by
+    Retry before its first worker noticed belongs to the next claim)."""
+    return Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING,
+                               **({"worker": item.worker} if item.worker else {}))
+
+
 def finish(item, outputs, log_text=""):
-    if not Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).exists():
+    if not _still_mine(item).exists():
         return False
     store_outputs(item, outputs)
-    done = Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
+    done = _still_mine(item).update(
         status=Item.Status.DONE, finished_at=timezone.now(), stage="done", overall_position=F("overall_size"),
         current_position=F("current_size"), log=log_text,
     )
@@ -197,7 +204,7 @@ def finish(item, outputs, log_text=""):
 
 
 def fail(item, reason, log_text=""):
-    failed = Item.objects.filter(pk=item.pk, status=Item.Status.PROCESSING).update(
+    failed = _still_mine(item).update(
         status=Item.Status.FAILED, failure_reason=reason, log=log_text, finished_at=timezone.now(),
     )
     if failed:

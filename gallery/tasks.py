@@ -39,6 +39,9 @@ class Progress:
 
     def __init__(self, item, min_interval=1.0, clock=time.monotonic):
         self.item_id = item.pk
+        # This run's own claim: an item cancelled and queued again (Retry) before this worker noticed is another
+        # worker's run, which this one must neither write to nor keep alive.
+        self.mine = {"worker": item.worker} if item.worker else {}
         self.stages = list(pipelines.get(item.pipeline).stage_names)
         self.min_interval = min_interval
         self.clock = clock
@@ -62,7 +65,7 @@ class Progress:
     def _beat(self):
         try:
             while not self.stopped.wait(settings.ITEM_HEARTBEAT_SECONDS):
-                if not Item.objects.filter(pk=self.item_id, status=Item.Status.PROCESSING).update(
+                if not Item.objects.filter(pk=self.item_id, status=Item.Status.PROCESSING, **self.mine).update(
                         heartbeat_at=timezone.now()):
                     self.cancelled.set()
         finally:
@@ -113,7 +116,7 @@ class Progress:
             self.timings.setdefault(self.stage, {})["expected"] = round(expected, 1)
 
     def _write(self, fields):
-        if not Item.objects.filter(pk=self.item_id, status=Item.Status.PROCESSING).update(**fields):
+        if not Item.objects.filter(pk=self.item_id, status=Item.Status.PROCESSING, **self.mine).update(**fields):
             self.cancelled.set()
             raise Cancelled()
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from gallery import pipelines, services
 from gallery.models import Item, ItemFile
-from gallery.tasks import Progress, run_item
+from gallery.tasks import Cancelled, Progress, run_item
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -225,6 +225,29 @@ def test_deleting_a_processing_item_cancels_its_job_and_removes_its_files():
     assert not child.is_alive() and RESULTS[child.exitcode - 10] == "cancelled"
     assert not Item.objects.filter(pk=item.pk).exists()
     assert not work.exists() and _work_folders(item) == []
+
+
+def test_cancelling_a_processing_item_stops_its_job_and_keeps_the_item():
+    item = new_item("test-slow")
+    child = _start_in_child_and_wait_for_stage(item, "wait")
+    assert services.cancel_item(Item.objects.get(pk=item.pk))
+    child.join(timeout=10)
+    assert not child.is_alive() and RESULTS[child.exitcode - 10] == "cancelled"
+    item.refresh_from_db()
+    assert item.status == Item.Status.CANCELLED and not item.files.exists() and _work_folders(item) == []
+
+
+def test_a_cancelled_run_retried_before_its_worker_noticed_is_left_to_the_new_claim():
+    item = new_item(lines=["a"])
+    first = services.claim(item.pk)
+    assert services.cancel_item(first) and services.retry_item(Item.objects.get(pk=item.pk))
+    services.claim(item.pk)
+    Item.objects.filter(pk=item.pk).update(worker="another-machine:1")  # the retry runs on another worker
+    with pytest.raises(Cancelled):
+        Progress(first).report("write", 1, 1)
+    assert services.finish(first, []) is False and services.fail(first, "stale") is False
+    item.refresh_from_db()
+    assert item.status == Item.Status.PROCESSING and item.worker == "another-machine:1" and item.stage == "starting"
 
 
 def test_deleting_an_item_removes_its_files_from_storage():
