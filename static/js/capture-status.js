@@ -57,7 +57,7 @@ function render(status) {
   document.getElementById("capture-failure-reason").textContent = status.failure_reason || "";
   setHidden(document.getElementById("capture-failure"), !status.failure_reason);
 
-  if (status.finished) notifier.finished(news(status));
+  if (status.finished && !status.cancelled) notifier.finished(news(status));  // a cancel is the person's own doing
   setHidden(document.getElementById("capture-notify-box"), status.finished);
 
   const gif = document.getElementById("capture-gif");

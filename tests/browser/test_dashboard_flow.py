@@ -335,6 +335,32 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
 
     clock.lap("download")
 
+    # --- Cancel, then Run again with another preset: from the stored upload, no part is sent again --------
+    later_puts = []
+    page.on("request", lambda request: later_puts.append(request.url)
+            if request.method == "PUT" and "/api/v1/uploads/" in request.url else None)
+    page.click("#run-again summary")
+    page.check("#run-again-form input[name=preset][value=draft]")
+    page.click("#run-again-submit")
+    page.wait_for_selector("#capture-cancel")
+    page.click("#capture-cancel")
+    page.wait_for_selector("#capture-cancelled")
+    assert "Cancelled" in page.text_content("#capture-state")
+    screenshot(page, "07b-capture-cancelled")
+    page.click("#run-again summary")
+    page.check("#run-again-form input[name=preset][value=high]")
+    page.click("#run-again-submit")
+    page.wait_for_selector("#capture-cancel")
+    runs = list(capture().runs())
+    assert [run.parameters.get("preset") for run in runs[:2]] == ["high", "draft"], [r.parameters for r in runs]
+    assert runs[1].status == Item.Status.CANCELLED and len(runs) == 3
+    assert later_puts == [] and sorted(Counter(n for _, n, o in puts if o == "sent")) == [1, 2, 3, 4]
+    page.click("#capture-cancel")  # the rest of the walk needs no second model
+    page.wait_for_selector("#capture-cancelled")
+    assert capture().source.name  # the upload stays
+
+    clock.lap("cancel and run again")
+
     # --- made public, its link copied and opened by someone who is signed out ----------------------------
     page.click("#make-public")
     page.wait_for_selector("#share-link")
