@@ -48,7 +48,10 @@ def status_of(capture):
         # A capture runs several jobs in turn (preview, then reconstruction): its bar spans them all, each
         # counting for its time, so it never falls back when the next job starts. The positions, the count
         # and the stage stay those of the current job.
-        progress["overall"], progress["seconds_left"] = combined(capture.items.all())
+        # Only the current runs count: an earlier run (before Run again) is a finished version, not progress.
+        from .models import current_items
+
+        progress["overall"], progress["seconds_left"] = combined(current_items(list(capture.items.all())))
         progress["percent"] = int(progress["overall"] * 100 + 1e-9)
         progress["time_left"] = time_left_words(progress["seconds_left"])
     pipeline = pipelines.registered().get(item.pipeline) if item else None

@@ -119,6 +119,8 @@ def test_earlier_runs_stay_as_versions_and_the_newest_finished_one_is_shown(brow
     assert response.status_code == 302
     new = runs(capture)[0]
     html = page(browser.get(f"/captures/{capture.eid}/"))
+    status = browser.get(f"/captures/{capture.eid}/status.json").json()
+    assert status["state"] == "UPLOADED" and not status["finished"] and status["pipeline"] == "gaussian-splatting"
     # The new run is queued: the finished one is still what the page shows.
     assert f'<tr data-run="{old.pk}" data-status="done" aria-current="true">' in html
     Item.objects.filter(pk=new.pk).update(status=Item.Status.DONE)
