@@ -15,6 +15,7 @@ urlpatterns = [
     path("captures/<uuid:eid>/parts.json", captures.capture_parts, name="capture_parts"),
     path("captures/<uuid:eid>/files/<slug:kind>/", captures.capture_file, name="capture_file"),
     path("captures/<uuid:eid>/files/<slug:kind>/<str:filename>", captures.capture_file, name="capture_file_named"),
+    path("captures/<uuid:eid>/picture/", captures.capture_picture, name="capture_picture"),
     path("captures/<uuid:eid>/rename/", captures.capture_rename, name="capture_rename"),
     path("captures/<uuid:eid>/visibility/", captures.capture_visibility, name="capture_visibility"),
     path("captures/<uuid:eid>/preview-visibility/", captures.capture_preview_visibility,

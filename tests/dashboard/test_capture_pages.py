@@ -132,9 +132,21 @@ def test_the_list_shows_only_the_persons_own_captures_with_badges_sizes_and_thum
         assert f'<span class="badge badge-{badge}">{label}</span>' in card
         assert "1.9\xa0MB" in card  # the file's size, 1,942,642 bytes
     # Thumbnails where the preview made one; the others get a placeholder.
-    assert f'src="/captures/{mine["READY"].eid}/files/thumbnail/"' in html
-    assert f'src="/captures/{mine["CREATED"].eid}/files/thumbnail/"' not in html
+    assert f'src="/captures/{mine["READY"].eid}/picture/"' in html
+    assert f'src="/captures/{mine["CREATED"].eid}/picture/"' not in html
     assert html.count('class="capture-thumb capture-thumb-empty"') == 4
+
+
+def test_the_list_picture_is_the_sharp_preview_frame_rather_than_the_model_render(browser, user, other_user):
+    capture = finished(user)
+    response = browser.get(f"/captures/{capture.eid}/picture/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == b"\xff\xd8preview-thumbnail"
+    # Without the preview's frame, the model's render.
+    ItemFile.objects.filter(item__capture=capture, item__pipeline="preview", kind="thumbnail").delete()
+    assert b"".join(browser.get(f"/captures/{capture.eid}/picture/").streaming_content) == b"\xff\xd8model-thumbnail"
+    assert browser.get(f"/captures/{queued(user).eid}/picture/").status_code == 404
+    assert browser.get(f"/captures/{finished(other_user).eid}/picture/").status_code == 404
 
 
 def test_the_database_state_agrees_with_the_capture_state(user):
@@ -153,6 +165,8 @@ def test_the_list_filters_by_state_with_a_plain_get_form(browser, user):
     html = page(browser.get("/captures/"))
     assert '<form method="get" action="/captures/"' in html
     assert '<option value="READY">Ready</option>' in html
+    # The selects apply on change (capture-list.js); the button is only for pages without JavaScript.
+    assert "js/capture-list.js" in html and '<button type="submit" class="secondary" data-without-js>' in html
     for state, capture in made.items():
         html = page(browser.get("/captures/", {"state": state}))
         shown = set(re.findall(r'href="/captures/([0-9a-f-]{36})/"', html))
@@ -181,11 +195,39 @@ def test_the_list_has_twelve_captures_a_page_and_keeps_the_filter_across_pages(b
     assert "Chair 00" in page(browser.get("/captures/", {"state": "UPLOADED", "page": 99}))
 
 
-def test_an_empty_list_invites_a_first_capture(browser, user, other_user):
+def test_the_list_searches_names_in_any_case_and_sorts_keeping_both_across_pages(browser, user, other_user):
+    for number in range(13):
+        queued(user, name=f"Chair {number:02d}")
+    queued(user, name="armCHAIR blue")
+    queued(user, name="Sofa")
+    queued(other_user, name="Chair of someone else")
+
+    def names(params):
+        return re.findall(r'<strong class="capture-name">([^<]+)</strong>', page(browser.get("/captures/", params)))
+
+    html = page(browser.get("/captures/", {"q": "chair"}))
+    assert 'type="search" name="q" value="chair"' in html
+    assert "14 captures" in html and "Sofa" not in html and "someone else" not in html
+    assert 'href="?q=chair&amp;page=2"' in html
+    assert names({"q": "  ARMchair "}) == ["armCHAIR blue"]
+    assert names({"q": "chair", "sort": "name"})[:2] == ["armCHAIR blue", "Chair 00"]  # a–z, any case
+    assert names({"q": "chair", "sort": "name", "page": 2}) == ["Chair 11", "Chair 12"]
+    html = page(browser.get("/captures/", {"q": "chair", "sort": "oldest"}))
+    assert names({"q": "chair", "sort": "oldest"})[:2] == ["Chair 00", "Chair 01"]
+    assert 'href="?q=chair&amp;sort=oldest&amp;page=2"' in html and '<option value="oldest" selected>' in html
+    assert names({"sort": "newest"})[:2] == ["Sofa", "armCHAIR blue"]
+    assert names({"sort": "sideways"})[:2] == ["Sofa", "armCHAIR blue"]  # an unknown order: the newest first
+    html = page(browser.get("/captures/", {"q": "table"}))
+    assert "No captures match “table”" in html and 'name="q"' in html  # the form stays to search again
+
+
+def test_an_empty_list_invites_a_first_capture_once(browser, user, other_user):
     finished(other_user)
     html = page(browser.get("/captures/"))
     assert "No captures yet" in html
-    assert html.count('href="/captures/new/" role="button"') == 2
+    # The navigation's link and the empty state's one call to action, not a third in the heading.
+    assert html.count(">New capture<") == 2
+    assert html.count('href="/captures/new/" role="button"') == 1
     assert 'name="state"' not in html  # nothing to filter
 
 
