@@ -97,6 +97,8 @@ class NewCaptureForm(forms.Form):
         self.fields["method"].choices = methods
         if methods:
             self.fields["method"].initial = methods[0][0]
+        if len(methods) == 1:  # nothing to choose: the one method goes with the form, unseen
+            self.fields["method"].widget = forms.HiddenInput()
         self.estimates = estimates.estimates(Source())
         self.fields["preset"].choices = [*((e["name"], e["label"]) for e in self.estimates),
                                          (presets.CUSTOM, "Custom")]

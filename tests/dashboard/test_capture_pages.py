@@ -241,7 +241,9 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert 'id="capture-form"' in html and 'id="upload-progress"' in html and 'id="upload-status"' in html
     assert '<label for="id_file">' in html and 'accept=".mov,.mp4,.zip,' in html
     assert '<label for="id_name">' in html and '<label for="id_iterations">Training iterations</label>' in html
-    assert '<option value="gaussian-splatting" selected>Gaussian splatting</option>' in html
+    # One method on this server: no select to choose from, its value goes with the form.
+    assert '<input type="hidden" name="method" value="gaussian-splatting" id="id_method">' in html
+    assert '<select name="method"' not in html and "<legend>Reconstruction</legend>" not in html
     assert 'value="4200"' in html and 'min="100"' in html and 'max="30000"' in html
     # Quality presets, Standard chosen, each with its expected time; the iterations only for Custom.
     assert re.findall(r'name="preset" value="(\w+)"', html) == ["draft", "standard", "high", "custom"]
@@ -254,6 +256,17 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert "<noscript>" in html and "Uploading needs JavaScript" in html
     assert "js/uploader.js" in html
     assert 'href="/captures/new/">New capture</a>' in html  # in the navigation
+
+
+def test_the_method_select_appears_once_there_is_more_than_one_method(browser, monkeypatch):
+    from dashboard.forms import captures as capture_forms
+
+    monkeypatch.setattr(capture_forms, "reconstruction_methods",
+                        lambda: [("gaussian-splatting", "Gaussian splatting"), ("tensorf", "TensoRF")])
+    html = page(browser.get("/captures/new/"))
+    assert "<legend>Reconstruction</legend>" in html
+    assert '<option value="gaussian-splatting" selected>Gaussian splatting</option>' in html
+    assert '<option value="tensorf">TensoRF</option>' in html
 
 
 def test_without_javascript_the_form_answers_with_messages_next_to_the_fields(browser, user):
