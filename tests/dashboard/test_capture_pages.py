@@ -660,6 +660,6 @@ def test_a_real_video_uploaded_from_the_page_gets_its_thumbnail_and_gif(video, o
     gif = browser.get(status["gif_url"])
     assert gif["Content-Type"] == "image/gif" and b"".join(gif.streaming_content).startswith(b"GIF8")
     html = page(browser.get("/captures/"))
-    assert f'src="/captures/{capture.eid}/files/thumbnail/"' in html
-    thumbnail = browser.get(f"/captures/{capture.eid}/files/thumbnail/")
+    assert f'src="/captures/{capture.eid}/picture/"' in html
+    thumbnail = browser.get(f"/captures/{capture.eid}/picture/")
     assert b"".join(thumbnail.streaming_content)[:2] == b"\xff\xd8"
