@@ -156,6 +156,11 @@ def google_app(client_id="client.apps.googleusercontent.com", secret="s3cret"):
     return {"google": {"APPS": [{"client_id": client_id, "secret": secret, "key": ""}], "SCOPE": ["email"]}}
 
 
+def test_sign_in_page_words_remember_me_in_sentence_case(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Remember me</label>" in page and "Remember Me" not in page
+
+
 def test_sign_in_page_offers_google_only_when_configured(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = google_app()
     page = client.get("/accounts/login/").content.decode()
