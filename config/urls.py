@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -9,7 +11,15 @@ from doors import basics
 admin.site.site_header = "Atlas administration"
 admin.site.site_title = "Atlas admin"
 
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs, files): the site's icon."""
+    return redirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     # Ahead of allauth's own route for the same path: see dashboard.views.accounts.google_login.
     path("accounts/google/login/", dashboard_accounts.google_login),
