@@ -49,6 +49,7 @@ urlpatterns = [
     path("studio/<str:task_id>/remove/", studio.studio_remove, name="studio_remove"),
     path("profile/", accounts.profile, name="profile"),
     path("profile/avatar.jpg", accounts.avatar_thumbnail, name="profile_avatar"),
+    path("profile/avatar/remove/", accounts.remove_avatar, name="profile_avatar_remove"),
     path("profile/keys/", accounts.api_keys, name="api_keys"),
     path("profile/keys/<uuid:key>/revoke/", accounts.revoke_api_key, name="revoke_api_key"),
     path("profile/delete/", accounts.delete_account, name="delete_account"),
