@@ -469,6 +469,7 @@ def test_status_json_while_processing(browser, user):
     assert '<span id="capture-state" class="badge badge-processing">Processing</span>' in html
     assert "Training the Gaussian splats" in html and f'src="{status["gif_url"]}"' in html
     assert "js/capture-status.js" in html and "data-atlas-viewer" not in html
+    assert '<div id="capture-overall">' in html and 'class="capture-layout"' in html
 
 
 def test_status_json_when_done_and_the_page_offers_viewer_and_downloads(browser, user):
@@ -478,7 +479,10 @@ def test_status_json_when_done_and_the_page_offers_viewer_and_downloads(browser,
     assert status["finished"] is True and status["progress"]["overall"] == 1 and status["queue_position"] == -1
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert 'data-finished="true"' in html
-    assert '<progress id="capture-progress" max="1" value="1.0000">' in html
+    # Done: no progress bar (capture-status.js hides it too when the page finishes while open), and on a phone the
+    # viewer comes first (atlas.css orders .capture-ready's viewer ahead of the state).
+    assert re.search(r'<div id="capture-overall" hidden>\s*<label for="capture-progress">Overall progress', html)
+    assert 'class="capture-layout capture-ready"' in html
     # The viewer shows the compressed splats, at an address ending in the file's name.
     assert f'data-splat-url="/captures/{capture.eid}/files/splat/splats.splat"' in html
     assert f'data-cameras-url="/captures/{capture.eid}/files/cameras/cameras.json"' in html
@@ -500,6 +504,7 @@ def test_status_json_when_failed_gives_the_reason(browser, user):
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert "Fewer than 20 frames could be registered: film more slowly." in html
     assert "No files were made." in html
+    assert '<div id="capture-overall" hidden>' in html and "capture-ready" not in html
 
 
 def test_the_detail_page_names_the_quality_chosen(browser, user):
