@@ -10,6 +10,8 @@ from doors import basics
 
 admin.site.site_header = "Atlas administration"
 admin.site.site_title = "Atlas admin"
+# No app list beside every page: wide tables (the item queue's) get the page's width instead of scrolling.
+admin.site.enable_nav_sidebar = False
 
 
 
