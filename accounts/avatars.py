@@ -70,6 +70,18 @@ def set_avatar(user, uploaded_file):
     return user
 
 
+def remove_avatar(user):
+    """Deletes the user's photo and its thumbnail, files included; False when there was none."""
+    if not (user.avatar or user.avatar_thumbnail):
+        return False
+    if user.avatar:
+        user.avatar.delete(save=False)
+    if user.avatar_thumbnail:
+        user.avatar_thumbnail.delete(save=False)
+    user.save(update_fields=["avatar", "avatar_thumbnail"])
+    return True
+
+
 def open_avatar(user, thumbnail=False):
     """The stored JPEG, opened for reading, or NotFound when none was uploaded."""
     field = user.avatar_thumbnail if thumbnail else user.avatar

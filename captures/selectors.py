@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import signing
 from django.db.models import F
+from django.db.models.functions import Lower
 
 from core.errors import NotFound
 from core.ownership import owned
@@ -25,12 +26,23 @@ def own_capture(user, eid):
     return owned(Capture, user, eid=eid, not_found=NOT_FOUND)
 
 
-def captures_in_state(user, state=None):
-    """The user's captures, newest first, with `db_state` and `has_thumbnail`; only those in `state` if given."""
+# The list's orders, by the name its sort control sends.
+LIST_ORDERS = {
+    "newest": ("-created_at", "-pk"),
+    "oldest": ("created_at", "pk"),
+    "name": (Lower("name"), "name", "pk"),
+}
+
+
+def captures_in_state(user, state=None, search="", sort="newest"):
+    """The user's captures with `db_state` and `has_thumbnail`: only those in `state` if given, only those whose
+    name contains `search` (any case) if given, in the order `sort` names (LIST_ORDERS, newest first by default)."""
     captures = captures_of(user).with_state()
     if state:
         captures = captures.filter(db_state=state)
-    return captures
+    if search:
+        captures = captures.filter(name__icontains=search)
+    return captures.order_by(*LIST_ORDERS.get(sort or "newest", LIST_ORDERS["newest"]))
 
 
 def received_parts(capture):
@@ -166,6 +178,16 @@ def share_picture(capture):
         if frame is not None:
             return frame
     return files.first()
+
+
+def list_picture(capture):
+    """The picture the owner's list shows for a capture: the preview's sharp frame of the upload when there is one
+    (the model's render is blurrier), else the newest other thumbnail; NotFound without one."""
+    files = _files(capture).filter(kind="thumbnail", iteration=None)
+    picture = files.filter(item__pipeline=SOURCE_PREVIEW_PIPELINE).first() or files.first()
+    if picture is None:
+        raise NotFound("This capture has no thumbnail yet.")
+    return picture
 
 
 def _declared_position(item_file):

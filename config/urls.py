@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,8 +10,18 @@ from doors import basics
 
 admin.site.site_header = "Atlas administration"
 admin.site.site_title = "Atlas admin"
+# No app list beside every page: wide tables (the item queue's) get the page's width instead of scrolling.
+admin.site.enable_nav_sidebar = False
+
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs, files): the site's icon."""
+    return redirect(static("favicon.svg"))
+
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     # Ahead of allauth's own route for the same path: see dashboard.views.accounts.google_login.
     path("accounts/google/login/", dashboard_accounts.google_login),

@@ -108,3 +108,19 @@ def test_every_atlas_model_is_in_the_admin():
     for app_label in ["accounts", "roles"]:
         for model in apps.get_app_config(app_label).get_models():
             assert model in admin.site._registry, model
+
+
+def test_the_admin_index_names_each_app_once_and_names_its_icon(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    html = client.get(reverse("admin:index")).content.decode()
+    headings = re.findall(r'<caption>\s*<a [^>]*>([^<]+)</a>', html)
+    assert headings and len(headings) == len(set(headings)), headings
+    assert sum(heading.startswith("Accounts") for heading in headings) == 2  # allauth's and Atlas's own
+    assert 'rel="icon"' in html
+
+
+def test_favicon_ico_leads_to_an_icon_that_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    assert response["Location"] == f"{settings.STATIC_URL}favicon.svg"
+    assert finders.find("favicon.svg")

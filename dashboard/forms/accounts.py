@@ -1,3 +1,4 @@
+from allauth.account.forms import LoginForm
 from django import forms
 from django.conf import settings
 
@@ -72,3 +73,12 @@ class ApiKeyForm(forms.Form):
         help_text="What will use it, e.g. \"upload script on the lab PC\".",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "upload script"}),
     )
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form (ACCOUNT_FORMS["login"]), its words in the dashboard's sentence case."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "remember" in self.fields:
+            self.fields["remember"].label = "Remember me"

@@ -97,6 +97,8 @@ class NewCaptureForm(forms.Form):
         self.fields["method"].choices = methods
         if methods:
             self.fields["method"].initial = methods[0][0]
+        if len(methods) == 1:  # nothing to choose: the one method goes with the form, unseen
+            self.fields["method"].widget = forms.HiddenInput()
         self.estimates = estimates.estimates(Source())
         self.fields["preset"].choices = [*((e["name"], e["label"]) for e in self.estimates),
                                          (presets.CUSTOM, "Custom")]
@@ -181,10 +183,21 @@ class PreviewVisibilityForm(forms.Form):
 
 
 class StateFilterForm(forms.Form):
-    """The list's filter, a GET form: every state, or one."""
+    """The list's controls, a GET form: a search in the names, every state or one, and the order."""
 
+    q = forms.CharField(label="Search", required=False, max_length=200, strip=True,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search by name",
+                                                      "aria-label": "Search by name"}))
     state = forms.ChoiceField(label="State", required=False,
                               choices=[("", "All states"), *((state, label) for state, (label, _) in STATES.items())])
+    sort = forms.ChoiceField(label="Sort", required=False,
+                             choices=[("newest", "Newest first"), ("oldest", "Oldest first"), ("name", "Name, A–Z")])
+
+    def values(self):
+        """{"q", "state", "sort"} as the list applies them: what is valid of what was sent, the rest left out."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {name: cleaned.get(name) or "" for name in ("q", "state", "sort")}
 
 
 class RunAgainForm(forms.Form):

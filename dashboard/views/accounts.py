@@ -74,6 +74,15 @@ def avatar_thumbnail(request):
     return response
 
 
+@require_POST
+@login_required
+def remove_avatar(request):
+    """Removes the signed-in person's own photo (there is no other person's to name)."""
+    if avatars.remove_avatar(request.user):
+        messages.success(request, "Your avatar photo was removed.")
+    return redirect("dashboard:profile")
+
+
 @never_cache
 @login_required
 def api_keys(request):

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from captures import estimates, selectors, services
@@ -50,14 +51,19 @@ def wants_json(request):
 @require_GET
 def capture_list(request):
     filter_form = StateFilterForm(request.GET)
-    state = filter_form.cleaned_data["state"] if filter_form.is_valid() else ""
-    page = Paginator(selectors.captures_in_state(request.user, state or None), PER_PAGE).get_page(
-        request.GET.get("page"))
+    chosen = filter_form.values()
+    captures = selectors.captures_in_state(request.user, chosen["state"] or None, search=chosen["q"],
+                                           sort=chosen["sort"])
+    page = Paginator(captures, PER_PAGE).get_page(request.GET.get("page"))
     for capture in page:
         capture.state_label, capture.badge = state_words(capture.db_state)
+    narrowed = bool(chosen["state"] or chosen["q"])
+    # What the page links keep: the search, the state and the order, without their defaults.
+    kept = {name: value for name, value in chosen.items() if value and (name, value) != ("sort", "newest")}
     return render(request, "dashboard/captures/list.html", {
-        "page": page, "filter_form": filter_form, "state": state,
-        "has_any": state or page.paginator.count or selectors.captures_of(request.user).exists(),
+        "page": page, "filter_form": filter_form, "state": chosen["state"], "search": chosen["q"],
+        "narrowed": narrowed, "query": f"{urlencode(kept)}&" if kept else "",
+        "has_any": narrowed or page.paginator.count or selectors.captures_of(request.user).exists(),
     })
 
 
@@ -292,6 +298,19 @@ def capture_retry(request, eid):
     else:
         messages.success(request, "Queued again with the same settings.")
     return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
+@login_required
+@require_GET
+def capture_picture(request, eid):
+    """The list's picture of a capture: the preview's sharp frame of the upload, else the model's render."""
+    capture = own_capture(request.user, eid)
+    try:
+        item_file = selectors.list_picture(capture)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    return file_response(request, item_file.file, filename=f"{capture.name}-{item_file.filename}",
+                         content_type=item_file.content_type, attachment=False)
 
 
 @login_required

@@ -34,6 +34,7 @@ function render(status) {
   setHidden(stage, !status.stage || status.finished);
 
   document.getElementById("capture-progress").value = status.progress.overall;
+  setHidden(document.getElementById("capture-overall"), status.finished);  // no bar once ready or failed
   document.getElementById("capture-current-progress").value = status.progress.current;
   // "42%", "iteration 1,200 of 3,000" while the stage counts something, "about 3 min left" once it is known.
   setHidden(document.getElementById("capture-progress-text"), status.state !== "PROCESSING");

@@ -156,6 +156,11 @@ def google_app(client_id="client.apps.googleusercontent.com", secret="s3cret"):
     return {"google": {"APPS": [{"client_id": client_id, "secret": secret, "key": ""}], "SCOPE": ["email"]}}
 
 
+def test_sign_in_page_words_remember_me_in_sentence_case(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Remember me</label>" in page and "Remember Me" not in page
+
+
 def test_sign_in_page_offers_google_only_when_configured(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = google_app()
     page = client.get("/accounts/login/").content.decode()
@@ -285,6 +290,35 @@ def test_profile_saves_the_nickname_and_a_png_avatar(client, user):
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
     with Image.open(io.BytesIO(b"".join(thumbnail.streaming_content))) as image:
         assert image.format == "JPEG" and max(image.size) <= 256
+
+
+def test_the_navigation_shows_the_avatar_and_the_profile_removes_it_with_its_files(client, user, other_user):
+    signed_in_client(client, other_user)
+    client.post("/profile/", {"nickname": "Other", "avatar": upload("o.png", png_bytes(), "image/png")})
+    client.logout()
+    signed_in_client(client, user)
+    assert 'class="nav-avatar"' not in client.get("/captures/").content.decode()
+    assert client.get("/profile/avatar/remove/").status_code == 405  # a POST only
+    client.post("/profile/", {"nickname": "Me", "avatar": upload("me.png", png_bytes((640, 480)), "image/png")})
+    user.refresh_from_db()
+    storage, names = user.avatar.storage, [user.avatar.name, user.avatar_thumbnail.name]
+    assert all(storage.exists(name) for name in names)
+    page = client.get("/captures/").content.decode()
+    assert '<img class="nav-avatar" src="/profile/avatar.jpg" alt="" width="24" height="24">Profile</a>' in page
+    assert 'action="/profile/avatar/remove/"' in client.get("/profile/").content.decode()
+
+    response = client.post("/profile/avatar/remove/")
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+    user.refresh_from_db()
+    assert not user.avatar and not user.avatar_thumbnail
+    assert not any(storage.exists(name) for name in names)
+    page = client.get("/profile/").content.decode()
+    assert "Your avatar photo was removed." in page
+    assert "/profile/avatar.jpg" not in page and 'action="/profile/avatar/remove/"' not in page
+    assert client.get("/profile/avatar.jpg").status_code == 404
+    # Another person's photo is untouched: the removal only ever reaches one's own.
+    other_user.refresh_from_db()
+    assert other_user.avatar and other_user.avatar.storage.exists(other_user.avatar.name)
 
 
 def test_profile_refuses_a_nickname_with_a_line_break_next_to_the_field(client, user):

@@ -132,9 +132,21 @@ def test_the_list_shows_only_the_persons_own_captures_with_badges_sizes_and_thum
         assert f'<span class="badge badge-{badge}">{label}</span>' in card
         assert "1.9\xa0MB" in card  # the file's size, 1,942,642 bytes
     # Thumbnails where the preview made one; the others get a placeholder.
-    assert f'src="/captures/{mine["READY"].eid}/files/thumbnail/"' in html
-    assert f'src="/captures/{mine["CREATED"].eid}/files/thumbnail/"' not in html
+    assert f'src="/captures/{mine["READY"].eid}/picture/"' in html
+    assert f'src="/captures/{mine["CREATED"].eid}/picture/"' not in html
     assert html.count('class="capture-thumb capture-thumb-empty"') == 4
+
+
+def test_the_list_picture_is_the_sharp_preview_frame_rather_than_the_model_render(browser, user, other_user):
+    capture = finished(user)
+    response = browser.get(f"/captures/{capture.eid}/picture/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == b"\xff\xd8preview-thumbnail"
+    # Without the preview's frame, the model's render.
+    ItemFile.objects.filter(item__capture=capture, item__pipeline="preview", kind="thumbnail").delete()
+    assert b"".join(browser.get(f"/captures/{capture.eid}/picture/").streaming_content) == b"\xff\xd8model-thumbnail"
+    assert browser.get(f"/captures/{queued(user).eid}/picture/").status_code == 404
+    assert browser.get(f"/captures/{finished(other_user).eid}/picture/").status_code == 404
 
 
 def test_the_database_state_agrees_with_the_capture_state(user):
@@ -153,6 +165,8 @@ def test_the_list_filters_by_state_with_a_plain_get_form(browser, user):
     html = page(browser.get("/captures/"))
     assert '<form method="get" action="/captures/"' in html
     assert '<option value="READY">Ready</option>' in html
+    # The selects apply on change (capture-list.js); the button is only for pages without JavaScript.
+    assert "js/capture-list.js" in html and '<button type="submit" class="secondary" data-without-js>' in html
     for state, capture in made.items():
         html = page(browser.get("/captures/", {"state": state}))
         shown = set(re.findall(r'href="/captures/([0-9a-f-]{36})/"', html))
@@ -181,11 +195,39 @@ def test_the_list_has_twelve_captures_a_page_and_keeps_the_filter_across_pages(b
     assert "Chair 00" in page(browser.get("/captures/", {"state": "UPLOADED", "page": 99}))
 
 
-def test_an_empty_list_invites_a_first_capture(browser, user, other_user):
+def test_the_list_searches_names_in_any_case_and_sorts_keeping_both_across_pages(browser, user, other_user):
+    for number in range(13):
+        queued(user, name=f"Chair {number:02d}")
+    queued(user, name="armCHAIR blue")
+    queued(user, name="Sofa")
+    queued(other_user, name="Chair of someone else")
+
+    def names(params):
+        return re.findall(r'<strong class="capture-name">([^<]+)</strong>', page(browser.get("/captures/", params)))
+
+    html = page(browser.get("/captures/", {"q": "chair"}))
+    assert 'type="search" name="q" value="chair"' in html
+    assert "14 captures" in html and "Sofa" not in html and "someone else" not in html
+    assert 'href="?q=chair&amp;page=2"' in html
+    assert names({"q": "  ARMchair "}) == ["armCHAIR blue"]
+    assert names({"q": "chair", "sort": "name"})[:2] == ["armCHAIR blue", "Chair 00"]  # a–z, any case
+    assert names({"q": "chair", "sort": "name", "page": 2}) == ["Chair 11", "Chair 12"]
+    html = page(browser.get("/captures/", {"q": "chair", "sort": "oldest"}))
+    assert names({"q": "chair", "sort": "oldest"})[:2] == ["Chair 00", "Chair 01"]
+    assert 'href="?q=chair&amp;sort=oldest&amp;page=2"' in html and '<option value="oldest" selected>' in html
+    assert names({"sort": "newest"})[:2] == ["Sofa", "armCHAIR blue"]
+    assert names({"sort": "sideways"})[:2] == ["Sofa", "armCHAIR blue"]  # an unknown order: the newest first
+    html = page(browser.get("/captures/", {"q": "table"}))
+    assert "No captures match “table”" in html and 'name="q"' in html  # the form stays to search again
+
+
+def test_an_empty_list_invites_a_first_capture_once(browser, user, other_user):
     finished(other_user)
     html = page(browser.get("/captures/"))
     assert "No captures yet" in html
-    assert html.count('href="/captures/new/" role="button"') == 2
+    # The navigation's link and the empty state's one call to action, not a third in the heading.
+    assert html.count(">New capture<") == 2
+    assert html.count('href="/captures/new/" role="button"') == 1
     assert 'name="state"' not in html  # nothing to filter
 
 
@@ -199,7 +241,9 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert 'id="capture-form"' in html and 'id="upload-progress"' in html and 'id="upload-status"' in html
     assert '<label for="id_file">' in html and 'accept=".mov,.mp4,.zip,' in html
     assert '<label for="id_name">' in html and '<label for="id_iterations">Training iterations</label>' in html
-    assert '<option value="gaussian-splatting" selected>Gaussian splatting</option>' in html
+    # One method on this server: no select to choose from, its value goes with the form.
+    assert '<input type="hidden" name="method" value="gaussian-splatting" id="id_method">' in html
+    assert '<select name="method"' not in html and "<legend>Reconstruction</legend>" not in html
     assert 'value="4200"' in html and 'min="100"' in html and 'max="30000"' in html
     # Quality presets, Standard chosen, each with its expected time; the iterations only for Custom.
     assert re.findall(r'name="preset" value="(\w+)"', html) == ["draft", "standard", "high", "custom"]
@@ -212,6 +256,17 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert "<noscript>" in html and "Uploading needs JavaScript" in html
     assert "js/uploader.js" in html
     assert 'href="/captures/new/">New capture</a>' in html  # in the navigation
+
+
+def test_the_method_select_appears_once_there_is_more_than_one_method(browser, monkeypatch):
+    from dashboard.forms import captures as capture_forms
+
+    monkeypatch.setattr(capture_forms, "reconstruction_methods",
+                        lambda: [("gaussian-splatting", "Gaussian splatting"), ("tensorf", "TensoRF")])
+    html = page(browser.get("/captures/new/"))
+    assert "<legend>Reconstruction</legend>" in html
+    assert '<option value="gaussian-splatting" selected>Gaussian splatting</option>' in html
+    assert '<option value="tensorf">TensoRF</option>' in html
 
 
 def test_without_javascript_the_form_answers_with_messages_next_to_the_fields(browser, user):
@@ -415,6 +470,7 @@ def test_status_json_while_processing(browser, user):
     assert '<span id="capture-state" class="badge badge-processing">Processing</span>' in html
     assert "Training the Gaussian splats" in html and f'src="{status["gif_url"]}"' in html
     assert "js/capture-status.js" in html and "data-atlas-viewer" not in html
+    assert '<div id="capture-overall">' in html and 'class="capture-layout"' in html
 
 
 def test_status_json_when_done_and_the_page_offers_viewer_and_downloads(browser, user):
@@ -424,7 +480,10 @@ def test_status_json_when_done_and_the_page_offers_viewer_and_downloads(browser,
     assert status["finished"] is True and status["progress"]["overall"] == 1 and status["queue_position"] == -1
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert 'data-finished="true"' in html
-    assert '<progress id="capture-progress" max="1" value="1.0000">' in html
+    # Done: no progress bar (capture-status.js hides it too when the page finishes while open), and on a phone the
+    # viewer comes first (atlas.css orders .capture-ready's viewer ahead of the state).
+    assert re.search(r'<div id="capture-overall" hidden>\s*<label for="capture-progress">Overall progress', html)
+    assert 'class="capture-layout capture-ready"' in html
     # The viewer shows the compressed splats, at an address ending in the file's name.
     assert f'data-splat-url="/captures/{capture.eid}/files/splat/splats.splat"' in html
     assert f'data-cameras-url="/captures/{capture.eid}/files/cameras/cameras.json"' in html
@@ -446,6 +505,7 @@ def test_status_json_when_failed_gives_the_reason(browser, user):
     html = page(browser.get(f"/captures/{capture.eid}/"))
     assert "Fewer than 20 frames could be registered: film more slowly." in html
     assert "No files were made." in html
+    assert '<div id="capture-overall" hidden>' in html and "capture-ready" not in html
 
 
 def test_the_detail_page_names_the_quality_chosen(browser, user):
@@ -606,6 +666,6 @@ def test_a_real_video_uploaded_from_the_page_gets_its_thumbnail_and_gif(video, o
     gif = browser.get(status["gif_url"])
     assert gif["Content-Type"] == "image/gif" and b"".join(gif.streaming_content).startswith(b"GIF8")
     html = page(browser.get("/captures/"))
-    assert f'src="/captures/{capture.eid}/files/thumbnail/"' in html
-    thumbnail = browser.get(f"/captures/{capture.eid}/files/thumbnail/")
+    assert f'src="/captures/{capture.eid}/picture/"' in html
+    thumbnail = browser.get(f"/captures/{capture.eid}/picture/")
     assert b"".join(thumbnail.streaming_content)[:2] == b"\xff\xd8"
