@@ -391,7 +391,7 @@ def test_sign_up_upload_with_interruptions_reconstruct_view_download_and_share(
     page.goto(f"{url}/captures/")
     row = page.locator(f"text={CAPTURE_NAME}").first
     assert row.is_visible()
-    assert page.locator("img[src*='thumbnail'], img[src*='gif']").count() >= 1, "the list shows a thumbnail"
+    assert page.locator("img[src*='/picture/']").count() >= 1, "the list shows the capture's picture"
     screenshot(page, "09-captures-list")
     page.goto(f"{url}/profile/")
     assert EMAIL in page.text_content("main")

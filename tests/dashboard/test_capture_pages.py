@@ -233,7 +233,12 @@ def test_an_empty_list_invites_a_first_capture_once(browser, user, other_user):
 
 # --- a new capture -------------------------------------------------------------------------------------
 
-def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_need_javascript(browser, settings):
+def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_need_javascript(browser, settings,
+                                                                                              monkeypatch):
+    from dashboard.forms import captures as capture_forms
+
+    # One method, as this server has (other test modules register stand-in pipelines for the whole session).
+    monkeypatch.setattr(capture_forms, "reconstruction_methods", lambda: [("gaussian-splatting", "Gaussian splatting")])
     settings.RECONSTRUCTION_DEFAULT_ITERATIONS = 4200
     response = browser.get("/captures/new/")
     assert response.status_code == 200
