@@ -154,10 +154,9 @@ VARIANTS = [
 
 def contact_sheet(path: Path, width=192, height=288, columns=6):
     """Renders every variant and lays them out, labelled, in one JPEG at `path`."""
+    from generation.avatar.render import Renderer
     from generation.avatar.spec import parse
     from generation.avatar.studio import figure_for
-
-    from generation.avatar.render import Renderer
 
     started = time.monotonic()
     tiles = []
