@@ -143,7 +143,7 @@ def test_the_list_picture_is_the_sharp_preview_frame_rather_than_the_model_rende
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content) == b"\xff\xd8preview-thumbnail"
     # Without the preview's frame, the model's render.
-    ItemFile.objects.filter(item__capture=capture, item__pipeline="preview", kind="thumbnail").delete()
+    ItemFile.objects.filter(item__in=capture.items.filter(pipeline="preview"), kind="thumbnail").delete()
     assert b"".join(browser.get(f"/captures/{capture.eid}/picture/").streaming_content) == b"\xff\xd8model-thumbnail"
     assert browser.get(f"/captures/{queued(user).eid}/picture/").status_code == 404
     assert browser.get(f"/captures/{finished(other_user).eid}/picture/").status_code == 404

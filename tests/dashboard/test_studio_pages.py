@@ -485,7 +485,7 @@ def test_an_empty_gallery_leads_to_the_studio(signed_in, other_user):
 
 def test_removing_a_result_deletes_it_with_its_files(signed_in, user, django_capture_on_commit_callbacks):
     generation = finished(user)
-    stored = [item_file.file.path for item_file in ItemFile.objects.filter(item__generation=generation)]
+    stored = [item_file.file.path for item_file in ItemFile.objects.filter(item__in=generation.items.all())]
     assert len(stored) == 3
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(f"/studio/{generation.task_id}/remove/", follow=True)

@@ -95,7 +95,7 @@ def test_the_status_follows_the_item_as_the_seed_numbers_it(api, user, headers):
     expected = {Item.Status.QUEUED: 0, Item.Status.PROCESSING: 1, Item.Status.DONE: 2, Item.Status.FAILED: 3,
                 Item.Status.CANCELLED: 3}
     for status, number in expected.items():
-        Item.objects.filter(generation=made).update(status=status)
+        made.items.all().update(status=status)
         response = api.get(f"/generate/{made.task_id}", **headers)
         assert response.status_code == 200
         assert response.json()["status"] == number
@@ -115,10 +115,10 @@ def test_the_position_counts_the_tasks_ahead_in_the_queue(api, user, other_user,
 
     assert polled(mine) == {"status": 0, "position": 2}  # the one being made and the one queued before mine
     assert polled(done) == {"status": 2, "position": -1}
-    Item.objects.filter(generation=working).update(status=Item.Status.DONE)
-    Item.objects.filter(generation=first).update(status=Item.Status.PROCESSING)
+    working.items.all().update(status=Item.Status.DONE)
+    first.items.all().update(status=Item.Status.PROCESSING)
     assert polled(mine) == {"status": 0, "position": 1}
-    Item.objects.filter(generation=mine).update(status=Item.Status.PROCESSING)
+    mine.items.all().update(status=Item.Status.PROCESSING)
     assert polled(mine) == {"status": 1, "position": 0}
 
 
@@ -190,13 +190,13 @@ def test_a_result_in_the_making_is_not_in_the_gallery_yet(api, user, headers):
 
 def test_removing_a_picture_removes_it_and_its_files(api, user, headers, django_capture_on_commit_callbacks):
     picture = generation(user, task_id="1736386913456")
-    paths = [Path(f.file.path) for f in ItemFile.objects.filter(item__generation=picture)]
+    paths = [Path(f.file.path) for f in ItemFile.objects.filter(item__in=picture.items.all())]
     assert len(paths) == 3 and all(path.exists() for path in paths)
     with django_capture_on_commit_callbacks(execute=True):
         response = api.delete("/remove_gallery_image/1736386913456-1", **headers)
     assert response.status_code == 200 and list(response.json()) == ["message"]
     assert not Generation.objects.filter(pk=picture.pk).exists()
-    assert not Item.objects.filter(generation=picture).exists()
+    assert not Item.objects.filter(source_id=picture.pk, pipeline="avatar-image").exists()
     assert api.get("/get_gallery", **headers).json() == {"gallery_urls": []}
     error(api.get("/get_gallery_image/1736386913456-1", **headers), 404)
     error(api.delete("/remove_gallery_image/1736386913456-1", **headers), 404)
