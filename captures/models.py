@@ -112,6 +112,10 @@ class Capture(models.Model):
     num_parts = models.PositiveIntegerField(default=1)
     source = models.FileField(upload_to=source_path, max_length=500, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
+    photo_files = models.JSONField(
+        default=list, blank=True,
+        help_text='Photos picked one by one and sent as one upload, one after another: [{"name", "size"}] in '
+                  "that order (empty for a single file). The worker that joins the parts packs them into a zip.")
     media_info = models.JSONField(default=dict, blank=True, help_text="What probing the upload found.")
     client_metadata = models.JSONField(default=dict, blank=True,
                                        help_text="What the client said about the capture (frames, app version ...).")
@@ -138,6 +142,11 @@ class Capture(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_photo_set(self):
+        """Whether the upload is photos picked one by one (rather than one video or .zip)."""
+        return bool(self.photo_files)
 
     @property
     def is_uploaded(self):

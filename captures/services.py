@@ -22,9 +22,11 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from gallery import pipelines
 from gallery import services as gallery
 from media import MediaError, check_limits, probe
+from media.archive import MAX_PHOTO_BYTES, MAX_PHOTOS, is_photo_name, pack_photos
 
 from . import limits
 from .models import Capture, UploadPart
+from .reconstruction.frames import MIN_FRAMES
 from .reconstruction.input_format import detect_format
 
 PART_URL_SALT = "captures.upload-part"
@@ -132,7 +134,10 @@ def max_upload_bytes(input_data_format):
     """The largest file of this format an upload may declare."""
     if input_data_format == Capture.Format.VIDEO:
         return min(limits.ANY_VIDEO["max_bytes"], settings.UPLOAD_MAX_BYTES)
-    return settings.UPLOAD_MAX_BYTES
+    if input_data_format in (Capture.Format.BULK_IMAGES, Capture.Format.COMMONFORMAT_IOS):
+        # Photos (a .zip, or picked one by one) are extracted before use: the extraction's limit is theirs.
+        return min(MAX_PHOTO_BYTES, settings.UPLOAD_MAX_BYTES)
+    return settings.UPLOAD_MAX_BYTES  # undeclared: the bytes say what it is once joined
 
 
 def check_upload_size(bytesize, input_data_format):
@@ -144,16 +149,52 @@ def check_upload_size(bytesize, input_data_format):
         raise Invalid(f"The file is {bytesize / 1024**3:,.1f} GB; the limit is {limit / 1024**3:.0f} GB.")
 
 
+def check_photo_files(photo_files):
+    """[{"name", "size"}] of photos picked one by one, checked before a byte is sent: JPEG or PNG names, sizes
+    above 0, at most MAX_PHOTOS of them and MAX_PHOTO_BYTES in all. Answers the list, cleaned."""
+    if not isinstance(photo_files, list) or not photo_files:
+        raise Invalid("photo_files must list the photos, each as {\"name\": ..., \"size\": ...}.")
+    if len(photo_files) > MAX_PHOTOS:
+        raise Invalid(f"{len(photo_files):,} photos were chosen; at most {MAX_PHOTOS:,} go in one capture.")
+    cleaned, not_photos = [], []
+    for entry in photo_files:
+        name, size = (entry.get("name"), entry.get("size")) if isinstance(entry, dict) else (None, None)
+        if not isinstance(name, str) or not name.strip() or len(name) > 1000:
+            raise Invalid("Each photo needs its file name (at most 1,000 characters).")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise Invalid(f"{name} is empty or its size is missing: choose the photos again.")
+        if not is_photo_name(name):
+            not_photos.append(name)
+        cleaned.append({"name": name, "size": size})
+    if not_photos:
+        shown = ", ".join(not_photos[:5]) + (f" and {len(not_photos) - 5:,} more" if len(not_photos) > 5 else "")
+        raise Invalid(f"Only JPEG and PNG photos can go with other photos; not {shown}. Leave "
+                      f"{'it' if len(not_photos) == 1 else 'them'} out, or upload a video or a .zip on its own.")
+    if len(cleaned) < MIN_FRAMES:
+        raise Invalid(f"{len(cleaned)} photo{'' if len(cleaned) == 1 else 's'} chosen; at least {MIN_FRAMES} are "
+                      "needed to reconstruct an object. Pick photos taken from all around it.")
+    return cleaned
+
+
 def start_multipart(*, owner, name, bytesize, input_data_format, client_metadata=None,
-                    reconstruction_parameters=None, original_filename=""):
+                    reconstruction_parameters=None, original_filename="", photo_files=None):
     """An empty capture waiting for its parts. `reconstruction_parameters` (e.g. {"iterations": 5000}) are kept
-    until the upload completes, then given to its reconstruction."""
+    until the upload completes, then given to its reconstruction. `photo_files` ([{"name", "size"}]): photos
+    picked one by one, sent as one stream of `bytesize` bytes in that order (see _join_parts)."""
+    if photo_files:
+        photo_files = check_photo_files(photo_files)
+        input_data_format = Capture.Format.BULK_IMAGES
+        total = sum(photo["size"] for photo in photo_files)
+        if bytesize != total:
+            raise Invalid(f"bytesize must be the photos' sizes added up ({total}), not {bytesize}.")
+        original_filename = "photos.zip"  # what the worker packs them into
     check_upload_size(bytesize, input_data_format)
     chunk, parts = plan_parts(bytesize)
     return Capture.objects.create(
         owner=owner, name=name, bytesize=bytesize, chunk_size=chunk, num_parts=parts,
         input_data_format=input_data_format, client_metadata=client_metadata or {},
         reconstruction_parameters=reconstruction_parameters or {}, original_filename=original_filename[:255],
+        photo_files=photo_files or [],
     )
 
 
@@ -161,6 +202,9 @@ def replan(capture, bytesize):
     """Seed 004 sends the bytesize again with each upload URL; a changed size re-plans an untouched upload."""
     if bytesize == capture.bytesize:
         return capture
+    if capture.is_photo_set:
+        raise Conflict(f"This capture is {len(capture.photo_files)} photos of {capture.bytesize} bytes in all; "
+                       "its size cannot change. Start a new capture for other photos.")
     if capture.parts.exists() or capture.is_uploaded:
         raise Conflict(f"The capture was started with bytesize {capture.bytesize}; parts have arrived since, "
                        "so it cannot change. Start a new capture for a different file.")
@@ -312,13 +356,30 @@ def _join_parts(capture, report):
             Capture.objects.filter(pk=capture.pk).update(assembly_started_at=timezone.now())
             if report:
                 report(index, len(parts))
-        # Only now do the bytes exist: they say what a capture of undeclared format is (see detect_format).
-        capture.input_data_format = detect_format(joined, capture.input_data_format)
-        suffix = ".mp4" if capture.input_data_format == Capture.Format.VIDEO else ".zip"
-        capture.source.save(f"source{suffix}", File(joined), save=False)
+        if capture.is_photo_set:
+            _save_photo_set(capture, joined)
+        else:
+            # Only now do the bytes exist: they say what a capture of undeclared format is (see detect_format).
+            capture.input_data_format = detect_format(joined, capture.input_data_format)
+            suffix = ".mp4" if capture.input_data_format == Capture.Format.VIDEO else ".zip"
+            capture.source.save(f"source{suffix}", File(joined), save=False)
     capture.save(update_fields=["source", "input_data_format"])
     for part in parts:
         part.delete()
+
+
+def _save_photo_set(capture, joined):
+    """The photos of a photo set, joined into one stream, become its source: a zip, as if the person had zipped
+    them (the reconstruction then reads them as it reads any .zip of photos)."""
+    joined.seek(0)
+    with tempfile.TemporaryFile() as packed:
+        try:
+            pack_photos(joined, [(photo["name"], photo["size"]) for photo in capture.photo_files], packed)
+        except MediaError as exc:
+            raise Invalid(str(exc)) from exc
+        packed.seek(0)
+        capture.input_data_format = Capture.Format.BULK_IMAGES
+        capture.source.save("source.zip", File(packed), save=False)
 
 
 def rename(capture, name):

@@ -27,9 +27,12 @@ CHUNK = 1024 * 1024
 # Entries smaller than this cannot hurt whatever their ratio; a tiny flat-colour PNG compresses well.
 RATIO_FLOOR_BYTES = 1024 * 1024
 MAX_NAME_CHARS = 120
+# What a set of photos may be, however it arrives (a .zip, or photos picked one by one).
+MAX_PHOTOS = 5000
+MAX_PHOTO_BYTES = 20 * 1024**3
 
 
-def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
+def extract_images(zip_path, dest_dir, *, max_files: int = MAX_PHOTOS, max_total_bytes: int = MAX_PHOTO_BYTES,
                    max_ratio: float = 200, max_pixels: int | None = None) -> list[Path]:
     """Extracts the .jpg/.jpeg/.png photos of `zip_path` into `dest_dir` (flat, unique, safe names) and
     returns their paths in the archive's natural order. Other files, folders, dotfiles, __MACOSX/,
@@ -43,7 +46,8 @@ def extract_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes
     return [path for _, path in _extract(zip_path, dest_dir, max_files, max_total_bytes, max_ratio, max_pixels)]
 
 
-def extract_named_images(zip_path, dest_dir, *, max_files: int = 5000, max_total_bytes: int = 20 * 1024**3,
+def extract_named_images(zip_path, dest_dir, *, max_files: int = MAX_PHOTOS,
+                         max_total_bytes: int = MAX_PHOTO_BYTES,
                          max_ratio: float = 200, max_pixels: int | None = None) -> dict[str, Path]:
     """extract_images, answering {entry name in the archive: extracted path} in the archive's natural order,
     so that a file inside the archive that names its photos (a transforms.json) can find them."""
@@ -107,6 +111,40 @@ def _extract(zip_path, dest_dir, max_files: int, max_total_bytes: int, max_ratio
     return kept
 
 
+def is_photo_name(name: str) -> bool:
+    """Whether a file's name (a path inside a folder is fine) is one a set of photos takes: .jpg, .jpeg, .png."""
+    parts = _parts(name)
+    return bool(parts) and PurePosixPath(parts[-1]).suffix.lower() in IMAGE_SUFFIXES
+
+
+def pack_photos(stream, photos, dest) -> int:
+    """Photos sent one after another as one stream (a multi-file upload), packed into the zip `dest`.
+
+    `photos` is [(name, size)] in the stream's order; a name may hold folders ("scan/IMG_1.jpg"). Entries are
+    stored, not compressed (photos barely compress), under their names made unique, so the archive reads as one
+    the person zipped themselves: extract_images then checks every photo as it checks theirs. Raises MediaError
+    when the stream holds fewer bytes than the sizes add up to. Returns the number of photos packed.
+    """
+    taken: set[str] = set()
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for index, (name, size) in enumerate(photos, start=1):
+            entry = "/".join(_parts(name)) or f"photo-{index}.jpg"
+            if entry.lower() in taken:  # the same name from two folders, or picked twice
+                stem, dot, suffix = entry.rpartition(".")
+                entry = f"{stem or suffix}-{index}{dot}{suffix if stem else ''}"
+            taken.add(entry.lower())
+            info = zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0))
+            left = size
+            with archive.open(info, "w", force_zip64=size >= 2**31) as target:
+                while left and (chunk := stream.read(min(CHUNK, left))):
+                    target.write(chunk)
+                    left -= len(chunk)
+            if left:
+                raise MediaError(f"The upload ended inside the photo {PurePosixPath(entry).name!r}: "
+                                 f"{left:,} of its {size:,} bytes are missing. Upload the photos again.")
+    return len(photos)
+
+
 def _is_photo_entry(info: zipfile.ZipInfo) -> bool:
     if info.is_dir() or info.flag_bits & 0x1:  # folders; encrypted entries cannot be read anyway
         return False
@@ -115,7 +153,7 @@ def _is_photo_entry(info: zipfile.ZipInfo) -> bool:
     parts = _parts(info.filename)
     if not parts or any(p.startswith(".") or p == "__MACOSX" for p in parts):
         return False  # dotfiles and macOS resource forks ("__MACOSX/._IMG_1.jpg") are not photos
-    return PurePosixPath(parts[-1]).suffix.lower() in IMAGE_SUFFIXES
+    return is_photo_name(info.filename)
 
 
 def _parts(name: str) -> list[str]:

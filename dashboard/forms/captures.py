@@ -1,6 +1,5 @@
 """Forms of the captures pages: a new capture (checked before a byte is sent), rename, visibility, list filter."""
 
-import inspect
 from pathlib import PurePosixPath
 
 from django import forms
@@ -9,11 +8,13 @@ from django.conf import settings
 from captures import estimates, limits
 from captures.models import Capture
 from captures.reconstruction import presets
+from captures.reconstruction.frames import MIN_FRAMES
 from captures.reconstruction.presets import Source
 from captures.selectors import reconstruction_methods
-from captures.services import max_upload_bytes
+from captures.services import check_photo_files, max_upload_bytes
+from core.errors import ServiceError
 from core.names import validate_name
-from media.archive import extract_images
+from media.archive import IMAGE_SUFFIXES, MAX_PHOTOS
 
 MIN_ITERATIONS, MAX_ITERATIONS = 100, 30_000
 
@@ -28,12 +29,14 @@ STATES = {
 }
 
 # The files a capture can be made from, by suffix: the videos of captures.limits.ANY_VIDEO, or a zip of photos.
+# Photos (IMAGE_SUFFIXES) come several at once, as photo_files.
 FORMATS_BY_SUFFIX = {
     **{f".{name}": Capture.Format.VIDEO for name in sorted(limits.ANY_VIDEO["formats"])},
     ".zip": Capture.Format.BULK_IMAGES,
 }
-ACCEPT = ",".join([*FORMATS_BY_SUFFIX, "video/mp4", "video/quicktime", "application/zip"])
-MAX_PHOTOS = inspect.signature(extract_images).parameters["max_files"].default
+ACCEPT = ",".join([*FORMATS_BY_SUFFIX, *sorted(IMAGE_SUFFIXES), "video/mp4", "video/quicktime",
+                   "application/zip", "image/jpeg", "image/png"])
+CHOOSE = "Choose a video (.mp4 or .mov), photos (JPEG or PNG, several at once), or a .zip of photos."
 
 
 def human_size(size):
@@ -60,8 +63,8 @@ def upload_limits():
     return [
         f"A video: {video_formats}, up to {human_size(max_bytes(Capture.Format.VIDEO))}, "
         f"{video['max_duration'] // 60} minutes and {width}×{height} pixels.",
-        f"Or photos: a .zip of up to {MAX_PHOTOS:,} JPEG or PNG images (folders are fine), up to "
-        f"{human_size(max_bytes(Capture.Format.BULK_IMAGES))}, each at most "
+        f"Or photos: {MIN_FRAMES} to {MAX_PHOTOS:,} JPEG or PNG images, picked or dropped together (a folder "
+        f"is fine) or in a .zip, up to {human_size(max_bytes(Capture.Format.BULK_IMAGES))} in all, each at most "
         f"{settings.IMAGE_MAX_PIXELS / 1e6:g} megapixels.",
     ]
 
@@ -80,6 +83,8 @@ class NewCaptureForm(forms.Form):
     )
     file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     file_size = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Photos picked together: [{"name", "size"}] in the order their bytes will be sent (file_name/size unused).
+    photo_files = forms.JSONField(required=False, widget=forms.HiddenInput)
     method = forms.ChoiceField(label="Method", choices=())
     preset = forms.ChoiceField(label="Quality", choices=(), widget=forms.RadioSelect, required=False)
     iterations = forms.IntegerField(
@@ -89,7 +94,7 @@ class NewCaptureForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": 100}),
     )
 
-    FILE_FIELDS = ("file_name", "file_size")
+    FILE_FIELDS = ("file_name", "file_size", "photo_files")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,16 +122,22 @@ class NewCaptureForm(forms.Form):
         custom = cleaned.get("preset") == presets.CUSTOM
         if custom and not cleaned.get("iterations") and "iterations" not in self.errors:
             self.add_error("iterations", "Custom needs a number of training iterations.")
+        if any(field in self.errors for field in self.FILE_FIELDS):
+            return cleaned
+        if cleaned.get("photo_files"):
+            return self._clean_photo_files(cleaned)
         file_name, file_size = cleaned.get("file_name"), cleaned.get("file_size")
-        if "file_name" in self.errors or "file_size" in self.errors:
-            return cleaned
         if not file_name:
-            self.add_error("file_name", "Choose a video (.mp4 or .mov) or a .zip of photos.")
+            self.add_error("file_name", CHOOSE)
             return cleaned
-        input_data_format = FORMATS_BY_SUFFIX.get(PurePosixPath(file_name.lower()).suffix)
+        suffix = PurePosixPath(file_name.lower()).suffix
+        input_data_format = FORMATS_BY_SUFFIX.get(suffix)
+        if suffix in IMAGE_SUFFIXES:
+            self.add_error("file_name", f"{file_name} is one photo; at least {MIN_FRAMES} are needed. Pick the "
+                                        "photos together (or drop their folder here), or upload a .zip of them.")
+            return cleaned
         if input_data_format is None:
-            self.add_error("file_name", f"{file_name} is not a video or a zip: choose an .mp4 or .mov video, "
-                                        "or a .zip of photos.")
+            self.add_error("file_name", f"{file_name} is not a video, a photo or a zip. {CHOOSE}")
             return cleaned
         if not file_size or file_size < 1:
             self.add_error("file_size", f"{file_name} is empty. Choose the file again.")
@@ -134,6 +145,21 @@ class NewCaptureForm(forms.Form):
             self.add_error("file_size", f"{file_name} is {human_size(file_size)}; the limit is "
                                         f"{human_size(max_bytes(input_data_format))}.")
         cleaned["input_data_format"] = input_data_format
+        return cleaned
+
+    def _clean_photo_files(self, cleaned):
+        try:
+            photos = check_photo_files(cleaned["photo_files"])
+        except ServiceError as exc:
+            self.add_error("photo_files", exc.message)
+            return cleaned
+        total, limit = sum(photo["size"] for photo in photos), max_bytes(Capture.Format.BULK_IMAGES)
+        if total > limit:
+            self.add_error("photo_files", f"The {len(photos):,} photos add up to {human_size(total)}; the limit is "
+                                          f"{human_size(limit)}.")
+            return cleaned
+        cleaned.update(photo_files=photos, file_name=f"{len(photos)} photos", file_size=total,
+                       input_data_format=Capture.Format.BULK_IMAGES)
         return cleaned
 
     @property

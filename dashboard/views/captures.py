@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from captures import estimates, selectors, services
 from captures.models import Capture
+from captures.reconstruction.frames import MIN_FRAMES
 from core.downloads import file_response
 from core.errors import NotFound, ServiceError
 from gallery import pipelines
@@ -80,6 +81,7 @@ def capture_new(request):
                     input_data_format=form.cleaned_data["input_data_format"],
                     original_filename=form.cleaned_data["file_name"],
                     reconstruction_parameters=form.reconstruction_parameters,
+                    photo_files=form.cleaned_data.get("photo_files"),
                 )
             except ServiceError as exc:
                 form.add_error("file_size", exc.message)
@@ -94,6 +96,7 @@ def capture_new(request):
         form, status = NewCaptureForm(), 200
     return render(request, "dashboard/captures/new.html", {
         "form": form, "limits": upload_limits(), "accept": ACCEPT, "estimates": form.estimates,
+        "min_photos": MIN_FRAMES,
     }, status=status)
 
 
@@ -116,6 +119,7 @@ def upload_plan(capture):
         "bytesize": capture.bytesize,
         "chunk_size": capture.chunk_size,
         "num_parts": capture.num_parts,
+        "photo_files": capture.photo_files,
         "uploaded": capture.is_uploaded,
         "parts": selectors.received_parts(capture),
         "api_url": reverse("captures-detail", kwargs={"eid": str(capture.eid)}),

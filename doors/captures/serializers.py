@@ -22,6 +22,7 @@ from captures.reconstruction import presets
 from core.ids import parse_uuid
 from core.names import validate_name
 from doors.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, StringField
+from media.archive import MAX_PHOTOS
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,11 @@ class TrainingParametersSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="NewCaptureInput")
+class PhotoFileSerializer(serializers.Serializer):
+    name = StringField(max_length=1000, help_text="The photo's file name (a path inside a folder is fine).")
+    size = StrictIntegerField(min_value=1, help_text="Its size in bytes.")
+
+
 class NewCaptureSerializer(serializers.Serializer):
     name = StringField(max_length=200, validators=[validate_name])
     bytesize = StrictIntegerField(min_value=1, help_text="The file's size in bytes.")
@@ -95,6 +101,11 @@ class NewCaptureSerializer(serializers.Serializer):
     guided_mode = StrictBooleanField(required=False, allow_null=True)
     ios_app_version = StringField(required=False, allow_null=True, max_length=64)
     training_parameters = TrainingParametersSerializer(required=False, allow_null=True)
+    photo_files = serializers.ListField(
+        child=PhotoFileSerializer(), required=False, allow_empty=False, max_length=MAX_PHOTOS,
+        help_text="Atlas addition: photos sent one after another as this one upload (their sizes add up to "
+                  "bytesize), listed in that order; the server packs them into a zip, as bulk-images. JPEG or PNG "
+                  "names only; at least 8.")
 
 
 @extend_schema_serializer(component_name="EditCaptureInput")

@@ -73,10 +73,12 @@ class CaptureListView(CapturesView):
         data = dict(self.validated(s.NewCaptureSerializer))
         name, bytesize = data.pop("name"), data.pop("bytesize")
         input_data_format = data.pop("input_data_format", "")  # "": the bytes decide once they are joined
+        photo_files = [dict(photo) for photo in data.pop("photo_files", [])]
         quality = (data.get("training_parameters") or {}).get("quality")
         capture = services.start_multipart(owner=request.user, name=name, bytesize=bytesize,
                                            input_data_format=input_data_format, client_metadata=data,
-                                           reconstruction_parameters={"preset": quality} if quality else None)
+                                           reconstruction_parameters={"preset": quality} if quality else None,
+                                           photo_files=photo_files)
         return Response({"eid": str(capture.eid), "chunk_size": capture.chunk_size, "num_parts": capture.num_parts})
 
 

@@ -1,9 +1,10 @@
 // The new-capture page's quality presets: the iterations field only for Custom, and each preset's expected
-// time for the file chosen. The server estimates (captures/estimates.py) from what the browser can read
-// before sending a byte: a video's frame size from its metadata, or that the file is a zip of photos.
+// time for what was chosen. The server estimates (captures/estimates.py) from what the browser can read
+// before sending a byte: a video's frame size from its metadata, or that they are photos (and how many).
+// The uploader (uploader.js) says what was chosen with an "atlas:chosen" event on the form.
 
 const fieldset = document.getElementById("presets");
-const fileInput = document.getElementById("id_file");
+const form = document.getElementById("capture-form");
 const custom = document.getElementById("custom-iterations");
 const basis = document.getElementById("preset-basis");
 
@@ -30,14 +31,10 @@ function videoSize(file) {
   });
 }
 
-async function updateTimes() {
-  const file = fileInput.files[0];
-  if (!file) return;
-  const query = new URLSearchParams();
-  if (file.name.toLowerCase().endsWith(".zip")) {
-    query.set("kind", "photos");
-  } else {
-    query.set("kind", "video");
+async function updateTimes({ detail: { kind, file, photos } }) {
+  const query = new URLSearchParams({ kind });
+  if (photos) query.set("photos", photos);
+  if (kind === "video") {
     const size = await videoSize(file);
     if (size) {
       query.set("width", size[0]);
@@ -52,7 +49,7 @@ async function updateTimes() {
       const time = fieldset.querySelector(`[data-preset-time="${preset.name}"]`);
       if (time) time.textContent = preset.words;
     }
-    const what = query.get("kind") === "photos" ? "these photos" : query.has("width")
+    const what = photos ? `these ${photos.toLocaleString()} photos` : kind === "photos" ? "these photos" : query.has("width")
       ? `this ${query.get("width")}×${query.get("height")} video` : "this video";
     basis.textContent = `Times for ${what} on this server's workers${presets[0]?.measured ? "" : " (not measured yet: "
       + "the reference machine's figures)"}, including finding the camera positions and writing the model files.`;
@@ -64,6 +61,6 @@ async function updateTimes() {
 
 if (fieldset) {
   fieldset.addEventListener("change", showCustom);
-  fileInput?.addEventListener("change", updateTimes);
+  form?.addEventListener("atlas:chosen", updateTimes);
   showCustom();
 }

@@ -14,6 +14,7 @@ from django.utils import timezone
 from captures import estimates, selectors, services
 from captures.models import Capture
 from captures.reconstruction import presets
+from dashboard.forms.captures import CHOOSE
 from gallery.models import Item, ItemFile
 from tests.data import shared
 from tests.downloads import DATA, assert_range_downloads
@@ -244,7 +245,13 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert response.status_code == 200
     html = page(response)
     assert 'id="capture-form"' in html and 'id="upload-progress"' in html and 'id="upload-status"' in html
-    assert '<label for="id_file">' in html and 'accept=".mov,.mp4,.zip,' in html
+    assert '<label for="id_file">Video or photos</label>' in html
+    # Videos, a .zip, or several photos at once (a phone's photo library offers photos for image/jpeg).
+    assert 'accept=".mov,.mp4,.zip,.jpeg,.jpg,.png,video/mp4,video/quicktime,application/zip,image/jpeg,image/png"' \
+        ' multiple required' in html
+    assert 'id="drop-zone"' in html and '<input type="file" id="id_folder" webkitdirectory hidden' in html
+    assert "or 8 or more JPEG or PNG\n        photos, picked together, as a folder, or in a .zip." in html
+    assert re.search(r'<input type="hidden" name="photo_files" (value="null" )?id="id_photo_files">', html)
     assert '<label for="id_name">' in html and '<label for="id_iterations">Training iterations</label>' in html
     # One method on this server: no select to choose from, its value goes with the form.
     assert '<input type="hidden" name="method" value="gaussian-splatting" id="id_method">' in html
@@ -257,7 +264,8 @@ def test_the_new_capture_page_shows_the_form_limits_and_explains_that_uploads_ne
     assert re.search(r'<div id="custom-iterations" hidden>\s*<label for="id_iterations">', html)
     assert "the reference\n          machine (2 CPU cores)" in html and "js/presets.js" in html
     assert "MOV or MP4, up to 50 GB, 30 minutes and 7680×4320 pixels" in html
-    assert "a .zip of up to 5,000 JPEG or PNG images" in html
+    assert ("Or photos: 8 to 5,000 JPEG or PNG images, picked or dropped together (a folder is fine) or in a "
+            ".zip, up to 20 GB in all, each at most 50 megapixels.") in html
     assert "<noscript>" in html and "Uploading needs JavaScript" in html
     assert "js/uploader.js" in html
     assert 'href="/captures/new/">New capture</a>' in html  # in the navigation
@@ -278,7 +286,8 @@ def test_without_javascript_the_form_answers_with_messages_next_to_the_fields(br
     response = browser.post("/captures/new/", {"name": "", "method": "nerf", "iterations": "50"})
     assert response.status_code == 400
     html = page(response)
-    assert re.search(r'id="id_file".*?Choose a video \(.mp4 or .mov\) or a .zip of photos', html, re.S)
+    assert re.search(r'id="id_file".*?Choose a video \(.mp4 or .mov\), photos \(JPEG or PNG, several at once\), '
+                     r'or a .zip of photos.', html, re.S)
     assert re.search(r'id="id_name".*?This field is required', html, re.S)
     assert "Select a valid choice. nerf is not one of the available choices." in html
     assert "Ensure this value is greater than or equal to 100." in html
@@ -292,9 +301,18 @@ def post_plan(browser, **fields):
 
 
 @pytest.mark.parametrize(("fields", "errors"), [
-    ({"file_name": "", "file_size": ""}, {"file": ["Choose a video (.mp4 or .mov) or a .zip of photos."]}),
-    ({"file_name": "notes.pdf"}, {"file": ["notes.pdf is not a video or a zip: choose an .mp4 or .mov video, "
-                                           "or a .zip of photos."]}),
+    ({"file_name": "", "file_size": ""}, {"file": [CHOOSE]}),
+    ({"file_name": "notes.pdf"}, {"file": [f"notes.pdf is not a video, a photo or a zip. {CHOOSE}"]}),
+    ({"file_name": "IMG_0001.JPG"}, {"file": ["IMG_0001.JPG is one photo; at least 8 are needed. Pick the photos "
+                                              "together (or drop their folder here), or upload a .zip of them."]}),
+    ({"file_name": "photos.zip", "file_size": str(21 * 1024**3)},
+     {"file": ["photos.zip is 21 GB; the limit is 20 GB."]}),
+    ({"photo_files": '[{"name": "a.jpg", "size": 5}, {"name": "clip.mov", "size": 9}]'},
+     {"file": ["Only JPEG and PNG photos can go with other photos; not clip.mov. Leave it out, or upload a video "
+               "or a .zip on its own."]}),
+    ({"photo_files": json.dumps([{"name": f"{n}.jpg", "size": 3 * 1024**3} for n in range(8)])},
+     {"file": ["The 8 photos add up to 24 GB; the limit is 20 GB."]}),
+    ({"photo_files": "[{"}, {"file": ["Enter a valid JSON."]}),
     ({"file_size": "0"}, {"file": ["chair_orbit_136x240.mp4 is empty. Choose the file again."]}),
     ({"file_size": str(51 * 1024**3)}, {"file": ["chair_orbit_136x240.mp4 is 51 GB; the limit is 50 GB."]}),
     ({"iterations": "30001"}, {"iterations": ["Ensure this value is less than or equal to 30000."]}),
@@ -319,7 +337,7 @@ def test_a_valid_form_answers_the_upload_plan_and_keeps_the_parameters(browser, 
     capture = Capture.objects.get()
     assert plan == {
         "eid": str(capture.eid), "name": "Armchair", "bytesize": 1_942_642, "chunk_size": MB, "num_parts": 2,
-        "uploaded": False, "parts": [], "api_url": f"/api/v1/captures/{capture.eid}",
+        "photo_files": [], "uploaded": False, "parts": [], "api_url": f"/api/v1/captures/{capture.eid}",
         "detail_url": f"/captures/{capture.eid}/",
     }
     assert capture.owner == user and capture.input_data_format == "video"
@@ -328,6 +346,22 @@ def test_a_valid_form_answers_the_upload_plan_and_keeps_the_parameters(browser, 
     assert capture.reconstruction_parameters == {"method": "gaussian-splatting", "preset": "custom", "iterations": 700}
     zipped = post_plan(browser, file_name="photos.zip", file_size="1000").json()
     assert Capture.objects.get(eid=zipped["eid"]).input_data_format == "bulk-images"
+
+
+def test_photos_picked_together_are_planned_as_one_upload_of_their_bytes_in_order(browser, user, one_mb_chunks):
+    photos = [{"name": f"IMG_{n:04d}.jpg", "size": 400_000} for n in range(1, 10)]
+    # What the uploader sends for photos: their list; the single file's name and size stay empty.
+    response = post_plan(browser, file_name="", file_size="", photo_files=json.dumps(photos), preset="draft")
+    assert response.status_code == 201, response.json()
+    plan = response.json()
+    capture = Capture.objects.get()
+    assert (plan["bytesize"], plan["num_parts"], plan["photo_files"]) == (3_600_000, 4, photos)
+    assert capture.photo_files == photos and capture.input_data_format == "bulk-images"
+    assert capture.reconstruction_parameters == {"method": "gaussian-splatting", "preset": "draft"}
+    # Asked again (to resume), the plan still lists them.
+    assert browser.get(f"/captures/{capture.eid}/parts.json").json()["photo_files"] == photos
+    html = page(browser.get(f"/captures/{capture.eid}/"))
+    assert "9 photos" in html and "photos.zip" not in html
 
 
 @pytest.mark.parametrize(("fields", "parameters"), [

@@ -245,6 +245,27 @@ def test_a_bulk_images_zip_with_nested_folders_previews(api, auth, small_chunks)
     assert response.status_code == 200 and Image.open(io.BytesIO(jpeg)).format == "JPEG"
 
 
+def test_photos_listed_as_photo_files_are_sent_as_one_upload_and_previewed_as_a_set(api, auth, small_chunks):
+    """An Atlas addition: a client without a zip library lists its photos and sends their bytes one after
+    another; the parts cut across photos, and the worker packs them into a zip."""
+    paths = sorted(shared("multiview_milk/images").glob("*.jpg"), key=lambda path: int(path.stem))[:8]
+    photos = [{"name": f"milk/{path.name}", "size": path.stat().st_size} for path in paths]
+    data = b"".join(path.read_bytes() for path in paths)
+    capture = processed(api, auth, data, photo_files=photos)
+    assert capture.num_parts > 1 and capture.input_data_format == "bulk-images"
+    assert capture.photo_files == photos and capture.source.name.endswith(".zip")
+    assert capture.media_info == {"kind": "images", "image_count": 8}
+    assert set(get_capture(api, auth, capture.eid)["preview_urls"]) == {"thumbnail", "gif"}
+
+    refused = create(api, auth, bytesize=len(data), photo_files=[*photos, {"name": "clip.mp4", "size": 10}])
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Only JPEG and PNG photos can go with other photos; not clip.mp4. Leave it "
+                                        "out, or upload a video or a .zip on its own."}
+    missing = create(api, auth, bytesize=len(data), photo_files=[{"name": "a.jpg"}])
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "photo_files", 0, "size"]
+
+
 def test_a_zip_holding_a_photo_over_the_pixel_limit_fails_its_preview_naming_it(api, auth, small_chunks, settings):
     settings.IMAGE_MAX_PIXELS = 40_000_000
     buffer = io.BytesIO()
