@@ -254,18 +254,28 @@ def capture_run_file(request, eid, run, kind, filename=None):
                          content_type=item_file.content_type, attachment=not inline)
 
 
+def run_and_report(request, capture, action, success, reported_status=None):
+    """Runs `action` (a service call on the capture) and goes back to the capture's page saying how it went: the
+    service's refusal as an error, else `success`. With `reported_status`, only a refusal of that status is said
+    there; any other is raised to the caller."""
+    try:
+        action()
+    except ServiceError as exc:
+        if reported_status is not None and exc.status != reported_status:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("dashboard:capture_detail", eid=capture.eid)
+
+
 @login_required
 @require_POST
 def capture_cancel(request, eid):
     """Stops the running or queued reconstruction; the capture and its upload stay, to run again."""
     capture = own_capture(request.user, eid)
-    try:
-        services.cancel_runs(capture)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Cancelled. The upload is kept: run the reconstruction again when you like.")
-    return redirect("dashboard:capture_detail", eid=capture.eid)
+    return run_and_report(request, capture, lambda: services.cancel_runs(capture),
+                          "Cancelled. The upload is kept: run the reconstruction again when you like.")
 
 
 @login_required
@@ -278,16 +288,13 @@ def capture_run_again(request, eid):
         return render_detail(request, capture, RenameForm(initial={"name": capture.name}), status=400,
                              run_form=form)
     try:
-        services.run_again(capture, **form.run_parameters)
-    except ServiceError as exc:
-        if exc.status != 409:
-            form.add_error(None, exc.message)
-            return render_detail(request, capture, RenameForm(initial={"name": capture.name}), status=400,
-                                 run_form=form)
-        messages.error(request, exc.message)
-        return redirect("dashboard:capture_detail", eid=capture.eid)
-    messages.success(request, "Queued again from your upload: the earlier results stay listed under Runs.")
-    return redirect("dashboard:capture_detail", eid=capture.eid)
+        return run_and_report(request, capture, lambda: services.run_again(capture, **form.run_parameters),
+                              "Queued again from your upload: the earlier results stay listed under Runs.",
+                              reported_status=409)
+    except ServiceError as exc:  # the settings were refused: the form says why
+        form.add_error(None, exc.message)
+        return render_detail(request, capture, RenameForm(initial={"name": capture.name}), status=400,
+                             run_form=form)
 
 
 @login_required
@@ -295,13 +302,8 @@ def capture_run_again(request, eid):
 def capture_retry(request, eid):
     """Queues the failed or cancelled run again, with the same settings."""
     capture = own_capture(request.user, eid)
-    try:
-        services.retry_runs(capture)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Queued again with the same settings.")
-    return redirect("dashboard:capture_detail", eid=capture.eid)
+    return run_and_report(request, capture, lambda: services.retry_runs(capture),
+                          "Queued again with the same settings.")
 
 
 @login_required

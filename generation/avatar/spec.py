@@ -340,56 +340,48 @@ def _section(value, field_name):
 
 # --- the body's numbers ---------------------------------------------------------------------------------------
 
-def _body_dimensions(value):
-    """{key: value} from the seed's [{"key": ..., "value": ...}, ...] (a JSON string of that list is read too)."""
+def _keyed_entries(value, field_name, shape, known, noun, nouns, mapping_too=False):
+    """(key, value) of each entry of the seed's [{"key": ..., "value": ...}, ...] (a JSON string of that list is
+    read too; with `mapping_too`, {key: value} as well), each key one of `known` and given once. A generator, so
+    that an entry's value is checked before the next entry's key, as each caller reads them."""
     if value is None or value == "":
-        return {}
+        return
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            raise SpecError("body_dimensions must be a list of {\"key\": ..., \"value\": ...} objects")
-    if isinstance(value, dict):  # {key: value} is read as well
+            raise SpecError(f"{field_name} must be a list of {shape}")
+    if mapping_too and isinstance(value, dict):
         value = [{"key": key, "value": number} for key, number in value.items()]
     if not isinstance(value, list):
-        raise SpecError("body_dimensions must be a list of {\"key\": ..., \"value\": ...} objects")
-    dimensions = {}
+        raise SpecError(f"{field_name} must be a list of {shape}")
+    seen = set()
     for index, entry in enumerate(value):
         if not isinstance(entry, dict) or "key" not in entry or "value" not in entry:
-            raise SpecError(f"body_dimensions[{index}] must be an object with \"key\" and \"value\"")
+            raise SpecError(f"{field_name}[{index}] must be an object with \"key\" and \"value\"")
         key = entry["key"]
-        if key not in BODY_DIMENSIONS:
-            raise SpecError(f"body_dimensions[{index}]: unknown key {key!r}; valid keys: {_listing(BODY_DIMENSIONS)}")
-        if key in dimensions:
-            raise SpecError(f"body_dimensions: {key!r} is given twice")
-        low, high = DIMENSION_RANGE
-        dimensions[key] = float(_number(entry["value"], f"body_dimensions {key!r}", low, high))
-    return dimensions
+        if key not in known:
+            raise SpecError(f"{field_name}[{index}]: unknown {noun} {key!r}; valid {nouns}: {_listing(known)}")
+        if key in seen:
+            raise SpecError(f"{field_name}: {key!r} is given twice")
+        seen.add(key)
+        yield key, entry["value"]
+
+
+def _body_dimensions(value):
+    """{key: value} from the seed's [{"key": ..., "value": ...}, ...] (a JSON string of that list is read too)."""
+    low, high = DIMENSION_RANGE
+    return {key: float(_number(number, f"body_dimensions {key!r}", low, high))
+            for key, number in _keyed_entries(value, "body_dimensions", "{\"key\": ..., \"value\": ...} objects",
+                                              BODY_DIMENSIONS, "key", "keys", mapping_too=True)}
 
 
 def _bone_scales(value):
     """{group: (x, y, z)} from [{"key": "spine", "value": {"x": 1.1, "y": 1.2, "z": 1.1}}, ...]."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise SpecError("body_dimension_lengths must be a list of {\"key\": group, \"value\": {x, y, z}}")
-    if not isinstance(value, list):
-        raise SpecError("body_dimension_lengths must be a list of {\"key\": group, \"value\": {x, y, z}}")
-    scales = {}
     low, high = LENGTH_RANGE
-    for index, entry in enumerate(value):
-        if not isinstance(entry, dict) or "key" not in entry or "value" not in entry:
-            raise SpecError(f"body_dimension_lengths[{index}] must be an object with \"key\" and \"value\"")
-        group = entry["key"]
-        if group not in BONE_GROUP_NAMES:
-            raise SpecError(f"body_dimension_lengths[{index}]: unknown bone group {group!r}; valid groups: "
-                            f"{_listing(BONE_GROUP_NAMES)}")
-        if group in scales:
-            raise SpecError(f"body_dimension_lengths: {group!r} is given twice")
-        xyz = entry["value"]
+    scales = {}
+    for group, xyz in _keyed_entries(value, "body_dimension_lengths", "{\"key\": group, \"value\": {x, y, z}}",
+                                     BONE_GROUP_NAMES, "bone group", "groups"):
         if isinstance(xyz, int | float) and not isinstance(xyz, bool):
             xyz = {"x": xyz, "y": xyz, "z": xyz}
         if not isinstance(xyz, dict) or set(xyz) - {"x", "y", "z"}:

@@ -4,7 +4,7 @@ turntable, rendered offscreen frame by frame (OpenGL) and encoded as H.264."""
 from gallery.pipelines import Input, Output, OutputKind, register
 
 from . import spec_for
-from .avatar_image import HEIGHT, WIDTH, _generation
+from .avatar_image import HEIGHT, SHARED_OUTPUTS, WIDTH, _generation, shared_outputs
 
 FPS = 24
 
@@ -15,9 +15,7 @@ FPS = 24
            "prompt's words) on a turntable, rendered offscreen with OpenGL (moderngl on EGL), H.264 mp4.",
     stages=[("body", "Shaping and dressing the body", 0.05), ("frames", "Rendering the frames", 0.8, "frame"),
             ("encode", "Encoding the video", 0.15)],
-    outputs=[OutputKind("video", "video/mp4", "Video (.mp4)"),
-             OutputKind("thumbnail", "image/jpeg", "Thumbnail (.jpg)"),
-             OutputKind("glb", "model/gltf-binary", "3D avatar (.glb)")],
+    outputs=[OutputKind("video", "video/mp4", "Video (.mp4)"), *SHARED_OUTPUTS],
     inputs=[Input("generation.generation")],
     expected_seconds=30.0,
 )
@@ -30,6 +28,4 @@ def run_video(item, job):
     drawn_by = f"; frames drawn by {made['renderer']}"
     if drawn_by not in generation.renderer:
         type(generation).objects.filter(pk=generation.pk).update(renderer=(generation.renderer + drawn_by)[:400])
-    return [Output("video", made["video"], content_type="video/mp4"),
-            Output("thumbnail", made["thumbnail"], content_type="image/jpeg"),
-            Output("glb", made["glb"], content_type="model/gltf-binary")]
+    return [Output("video", made["video"], content_type="video/mp4"), *shared_outputs(made)]

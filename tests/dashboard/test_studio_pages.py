@@ -19,56 +19,13 @@ from dashboard.forms.studio import BODY_DIMENSIONS, DEFAULTS, StudioForm, field_
 from gallery.models import Item, ItemFile
 from generation import services
 from generation.avatar import spec
+from generation.avatar.examples import SEED_IMAGE, SEED_VIDEO
 from generation.models import Generation
 
 pytestmark = pytest.mark.django_db
 
-# Seed 003's /generate example, as the seed writes it.
-SEED_IMAGE_BODY = {
-    "user_details": {
-        "face_shape": "long",
-        "skin_tone": 2,
-        "pose": "I-Pose",
-        "body_dimensions": [
-            {"key": "b_{main}_muscular", "value": 0.5},
-            {"key": "b_{main}_overweight", "value": 1},
-            {"key": "b_{main}_skinny", "value": 0},
-            {"key": "b_{Head}_Neck Thickness", "value": 0},
-            {"key": "b_{Head}_Neck Length", "value": 1},
-            {"key": "b_{Torso}_Shoulder Width", "value": 0.3},
-            {"key": "b_{Torso}_Chest Width", "value": 0},
-            {"key": "b_{Torso}_Breast Size", "value": 2},
-            {"key": "b_{Torso}_Waist Thickness", "value": 0},
-            {"key": "b_{Torso}_Belly Size", "value": 2},
-            {"key": "b_{Torso}_Hips Size", "value": 0},
-            {"key": "b_{Arms}_Upper Arm Length", "value": 0},
-            {"key": "b_{Arms}_Upper Arm Thickness", "value": 0},
-            {"key": "b_{Arms}_Forearm Length", "value": 1},
-            {"key": "b_{Arms}_Forearm Thickness", "value": 0},
-            {"key": "b_{Legs}_Thigh Length", "value": 0},
-            {"key": "b_{Legs}_Thigh Thickness", "value": 1},
-            {"key": "b_{Legs}_Shin Length", "value": 0},
-            {"key": "b_{Legs}_Shin Thickness", "value": 0},
-            {"key": "b_{Arms}_Hand Width", "value": 0},
-            {"key": "b_{Arms}_Hand Thickness", "value": 0},
-            {"key": "b_{Legs}_Foot Length", "value": 1},
-        ],
-        "body_dimension_lengths": [
-            {"key": "spine", "value": {"x": 1.1, "y": 1.2, "z": 1.1}},
-        ],
-        "hairstyle": "10",
-        "hair_color": "6B4F30FF",
-        "camera_view": "Front",
-        "view_mode": 0,
-        "expression": "Kiss",
-        "background_color_hex": "FFE4DBFF",
-        "gender": "Female",
-    },
-    "apparel_details": {"brand": "brand", "item_id": "LongSleeve", "color": "Black", "size": "M", "size2": "L"},
-    "image_options": {"quality": 100, "thumbnail_width": 128},
-}
-SEED_VIDEO_OPTIONS = {"pixverse": True, "duration": 5, "negative_prompt": "", "prompt": "", "seed": 0}
-SEED_KEYS = [entry["key"] for entry in SEED_IMAGE_BODY["user_details"]["body_dimensions"]]
+SEED_VIDEO_OPTIONS = SEED_VIDEO["video_options"]
+SEED_KEYS = [entry["key"] for entry in SEED_IMAGE["user_details"]["body_dimensions"]]
 
 # What the studio sends for its defaults: the seed's shape exactly, every slider at average.
 DEFAULT_IMAGE_BODY = {
@@ -130,7 +87,7 @@ TASK_IDS = itertools.count(1764633600000)
 
 def make_generation(owner, kind="image", status=Item.Status.QUEUED, request=None, **item_fields):
     generation = Generation.objects.create(owner=owner, kind=kind, task_id=str(next(TASK_IDS)),
-                                           request=request if request is not None else SEED_IMAGE_BODY,
+                                           request=request if request is not None else SEED_IMAGE,
                                            renderer=services.LOCAL_RENDERER)
     item = Item.objects.create(owner=owner, name=f"Avatar {kind}", pipeline=services.PIPELINES[kind],
                                source=generation, overall_size=3)
@@ -209,8 +166,8 @@ def test_the_defaults_make_the_seed_body_exactly(signed_in):
     body = form.body("image")
     assert body == DEFAULT_IMAGE_BODY
     assert json.dumps(body) == json.dumps(DEFAULT_IMAGE_BODY)  # the same key order too
-    assert shape(body) == {**shape(SEED_IMAGE_BODY), "user_details": {
-        **shape(SEED_IMAGE_BODY["user_details"]), "body_dimension_lengths": []}}
+    assert shape(body) == {**shape(SEED_IMAGE), "user_details": {
+        **shape(SEED_IMAGE["user_details"]), "body_dimension_lengths": []}}
     video = form.body("video")
     assert list(video) == ["user_details", "apparel_details", "video_options"]
     assert shape(video["video_options"]) == shape(SEED_VIDEO_OPTIONS)
@@ -219,9 +176,9 @@ def test_the_defaults_make_the_seed_body_exactly(signed_in):
 
 
 def test_the_seeds_example_read_back_into_the_form_makes_the_same_body():
-    form = StudioForm(post_data(initial_from({**SEED_IMAGE_BODY, "video_options": SEED_VIDEO_OPTIONS})))
+    form = StudioForm(post_data(initial_from({**SEED_IMAGE, "video_options": SEED_VIDEO_OPTIONS})))
     assert form.is_valid(), form.errors
-    expected = json.loads(json.dumps(SEED_IMAGE_BODY))
+    expected = json.loads(json.dumps(SEED_IMAGE))
     expected["user_details"]["body_dimension_lengths"] = []  # the page has no bone-length controls
     assert form.body("image") == expected
     assert form.body("video")["video_options"] == {**SEED_VIDEO_OPTIONS, "pixverse": False}
@@ -240,7 +197,7 @@ def test_odd_stored_values_fall_back_to_the_defaults():
 
 def test_the_studio_starts_from_the_newest_request_or_the_one_asked_for(signed_in, user, other_user):
     older = make_generation(user, request={"user_details": {"expression": "Sad"}})
-    make_generation(user, kind="video", request={**SEED_IMAGE_BODY, "video_options": {**SEED_VIDEO_OPTIONS,
+    make_generation(user, kind="video", request={**SEED_IMAGE, "video_options": {**SEED_VIDEO_OPTIONS,
                                                                                       "prompt": "waves hello"}})
     foreign = make_generation(other_user)
     html = page(signed_in.get("/studio/"))
@@ -344,7 +301,7 @@ def test_the_preview_answers_the_glb_of_the_form_or_of_a_json_body(signed_in, mo
     expected = {key: json.loads(json.dumps(DEFAULT_IMAGE_BODY[key])) for key in ("user_details", "apparel_details")}
     expected["user_details"]["body_dimensions"][0]["value"] = -1.2
     assert asked[0] == expected
-    body = {key: SEED_IMAGE_BODY[key] for key in ("user_details", "apparel_details")}
+    body = {key: SEED_IMAGE[key] for key in ("user_details", "apparel_details")}
     assert signed_in.post("/studio/preview.glb", json.dumps(body), content_type="application/json").status_code == 200
     assert asked[1] == body
     assert signed_in.get("/studio/preview.glb").status_code == 405
@@ -422,7 +379,7 @@ def test_a_finished_picture_shows_it_in_2d_and_3d_with_downloads(signed_in, user
 
 
 def test_a_finished_video_plays_on_its_page(signed_in, user):
-    generation = finished(user, kind="video", request={**SEED_IMAGE_BODY, "video_options": SEED_VIDEO_OPTIONS})
+    generation = finished(user, kind="video", request={**SEED_IMAGE, "video_options": SEED_VIDEO_OPTIONS})
     html = page(signed_in.get(f"/studio/{generation.task_id}/"))
     base = f"/studio/{generation.task_id}/files"
     assert '<video id="result-video" controls' in html and f'poster="{base}/thumbnail/"' in html

@@ -14,8 +14,7 @@ pytest.importorskip("anny", reason="anny (the parametric body, a requirement) is
 from generation.avatar import body as anatomy  # noqa: E402
 from generation.avatar import dressing, motion, spec, studio  # noqa: E402
 from generation.avatar.body import REGIONS, build_body  # noqa: E402
-
-from .test_avatar_spec import SEED_APPAREL, SEED_USER_DETAILS  # noqa: E402
+from generation.avatar.examples import SEED_APPAREL, SEED_DETAILS  # noqa: E402
 
 ADULT = {"gender": 1.0, "age": anatomy.age_to_anny(30)}
 
@@ -178,7 +177,7 @@ def covered_regions(garment, body):
 
 
 def test_the_seed_dresses_as_a_clothed_person():
-    avatar = spec.parse(SEED_USER_DETAILS, SEED_APPAREL)
+    avatar = spec.parse(SEED_DETAILS, SEED_APPAREL)
     figure = studio.figure_for(avatar)
     parts = parts_by_name(figure)
     assert {"skin", "lips", "sclera", "iris", "pupil", "brows", "hair", "LongSleeve", "Pants", "Shoes",

@@ -5,59 +5,18 @@ import copy
 import pytest
 
 from generation.avatar import spec
+from generation.avatar.examples import SEED_DETAILS, SEED_IMAGE, SEED_VIDEO
 from generation.avatar.spec import SpecError, parse
-
-# Seed 003's own example, /generate and /generate_video, exactly as the document shows it.
-SEED_USER_DETAILS = {
-    "face_shape": "long",
-    "skin_tone": 2,
-    "pose": "I-Pose",
-    "body_dimensions": [
-        {"key": "b_{main}_muscular", "value": 0.5},
-        {"key": "b_{main}_overweight", "value": 1},
-        {"key": "b_{main}_skinny", "value": 0},
-        {"key": "b_{Head}_Neck Thickness", "value": 0},
-        {"key": "b_{Head}_Neck Length", "value": 1},
-        {"key": "b_{Torso}_Shoulder Width", "value": 0.3},
-        {"key": "b_{Torso}_Chest Width", "value": 0},
-        {"key": "b_{Torso}_Breast Size", "value": 2},
-        {"key": "b_{Torso}_Waist Thickness", "value": 0},
-        {"key": "b_{Torso}_Belly Size", "value": 2},
-        {"key": "b_{Torso}_Hips Size", "value": 0},
-        {"key": "b_{Arms}_Upper Arm Length", "value": 0},
-        {"key": "b_{Arms}_Upper Arm Thickness", "value": 0},
-        {"key": "b_{Arms}_Forearm Length", "value": 1},
-        {"key": "b_{Arms}_Forearm Thickness", "value": 0},
-        {"key": "b_{Legs}_Thigh Length", "value": 0},
-        {"key": "b_{Legs}_Thigh Thickness", "value": 1},
-        {"key": "b_{Legs}_Shin Length", "value": 0},
-        {"key": "b_{Legs}_Shin Thickness", "value": 0},
-        {"key": "b_{Arms}_Hand Width", "value": 0},
-        {"key": "b_{Arms}_Hand Thickness", "value": 0},
-        {"key": "b_{Legs}_Foot Length", "value": 1},
-    ],
-    "body_dimension_lengths": [{"key": "spine", "value": {"x": 1.1, "y": 1.2, "z": 1.1}}],
-    "hairstyle": "10",
-    "hair_color": "6B4F30FF",
-    "camera_view": "Front",
-    "view_mode": 0,
-    "expression": "Kiss",
-    "background_color_hex": "FFE4DBFF",
-    "gender": "Female",
-}
-SEED_APPAREL = {"brand": "brand", "item_id": "LongSleeve", "color": "Black", "size": "M", "size2": "L"}
-SEED_IMAGE_OPTIONS = {"quality": 100, "thumbnail_width": 128}
-SEED_VIDEO_OPTIONS = {"pixverse": True, "duration": 5, "negative_prompt": "", "prompt": "", "seed": 0}
 
 
 def user(**changes):
-    details = copy.deepcopy(SEED_USER_DETAILS)
+    details = copy.deepcopy(SEED_DETAILS)
     details.update(changes)
     return details
 
 
 def test_the_seeds_generate_body_parses_as_it_is():
-    avatar = parse(SEED_USER_DETAILS, SEED_APPAREL, SEED_IMAGE_OPTIONS)
+    avatar = parse(**SEED_IMAGE)
     assert avatar.gender == "Female" and avatar.phenotypes["gender"] == 1.0
     assert avatar.face_shape == "long" and avatar.skin_tone == 2
     assert avatar.pose == "I-Pose" and avatar.camera_view == "Front" and avatar.view_mode == 0
@@ -82,7 +41,7 @@ def test_the_seeds_generate_body_parses_as_it_is():
 
 
 def test_the_seeds_generate_video_body_parses_as_it_is():
-    avatar = parse(SEED_USER_DETAILS, SEED_APPAREL, None, SEED_VIDEO_OPTIONS)
+    avatar = parse(**SEED_VIDEO)
     assert avatar.duration == 5 and avatar.prompt == "" and avatar.negative_prompt == "" and avatar.seed == 0
     assert avatar.pixverse is True
     assert avatar.quality == spec.DEFAULT_QUALITY and avatar.thumbnail_width == spec.DEFAULT_THUMBNAIL
@@ -128,7 +87,7 @@ def test_a_top_gets_trousers_a_bottom_gets_a_top_and_a_dress_is_both():
 
 def test_body_dimensions_as_a_json_string_or_an_object():
     listed = parse(user()).body_dimensions
-    assert parse(user(body_dimensions=str(SEED_USER_DETAILS["body_dimensions"]).replace("'", '"'))
+    assert parse(user(body_dimensions=str(SEED_DETAILS["body_dimensions"]).replace("'", '"'))
                  ).body_dimensions == listed
     assert parse(user(body_dimensions={"b_{main}_muscular": -2})).phenotypes["muscle"] == 0.0
 
