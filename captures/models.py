@@ -144,6 +144,11 @@ class Capture(models.Model):
         return self.name
 
     @property
+    def upload_preview_words(self):
+        """What the preview made of the upload is, in words: the owner decides whether the public sees it."""
+        return "the video preview" if self.input_data_format == Capture.Format.VIDEO else "the preview of your photos"
+
+    @property
     def is_photo_set(self):
         """Whether the upload is photos picked one by one (rather than one video or .zip)."""
         return bool(self.photo_files)

@@ -354,9 +354,9 @@ def capture_preview_visibility(request, eid):
     form.is_valid()  # a missing or false value hides it
     services.set_preview_public(capture, form.cleaned_data.get("show_preview_publicly", False))
     if capture.show_preview_publicly:
-        messages.success(request, "The public page now also shows the video preview.")
+        messages.success(request, f"The public page now also shows {capture.upload_preview_words}.")
     else:
-        messages.success(request, "The public page shows the 3D model only, without the video preview.")
+        messages.success(request, f"The public page shows the 3D model only, without {capture.upload_preview_words}.")
     return redirect(f"{reverse('dashboard:capture_detail', kwargs={'eid': capture.eid})}#capture-sharing")
 
 
