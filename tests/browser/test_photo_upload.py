@@ -121,4 +121,21 @@ def test_too_few_photos_are_refused_in_the_forms_words_and_a_folder_leaves_other
     assert not page.is_visible("#id_file_error")
     page.set_viewport_size(DESKTOP)
     screenshot(page, "photos-folder-chosen-desktop")
+
+    # Photos dropped on the file area replace the folder: nine small JPEGs drawn in the page.
+    page.evaluate("""async () => {
+      const transfer = new DataTransfer();
+      for (let n = 1; n <= 9; n += 1) {
+        const canvas = Object.assign(document.createElement("canvas"), { width: 64, height: 48 });
+        canvas.getContext("2d").fillRect(n, n, 20, 20);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg"));
+        transfer.items.add(new File([blob], `drop-${n}.jpg`, { type: "image/jpeg" }));
+      }
+      const zone = document.getElementById("drop-zone");
+      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }""")
+    page.wait_for_function("() => document.getElementById('file-summary').textContent.startsWith('9 photos · ')")
+    assert page.evaluate("JSON.parse(document.getElementById('id_photo_files').value).map((p) => p.name)") == [
+        f"drop-{n}.jpg" for n in range(1, 10)]
     assert not errors
