@@ -264,6 +264,11 @@ def test_photos_listed_as_photo_files_are_sent_as_one_upload_and_previewed_as_a_
     missing = create(api, auth, bytesize=len(data), photo_files=[{"name": "a.jpg"}])
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["body", "photo_files", 0, "size"]
+    # The API docs name it as an addition.
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    documented = next(component["properties"]["photo_files"] for component in schema["components"]["schemas"].values()
+                      if "photo_files" in component.get("properties", {}))
+    assert documented["description"].startswith("Atlas addition: photos sent one after another")
 
 
 def test_a_zip_holding_a_photo_over_the_pixel_limit_fails_its_preview_naming_it(api, auth, small_chunks, settings):
