@@ -120,6 +120,15 @@ def test_the_everyday_pages_fit_a_phone_and_a_desktop(live_server, browser, scre
         assert page.locator(".capture-card").count() == 3
         visit(page, f"{url}/captures/new/", "capture-new", width, screenshot, problems)
         visit(page, f"{url}/profile/", "profile", width, screenshot, problems)
+        # A capture being made offers Cancel; a failed one says why and offers Retry, never sharing.
+        making = Capture.objects.get(owner=robin, name="Garden gnome")
+        visit(page, f"{url}/captures/{making.eid}/", "capture-processing", width, screenshot, problems)
+        assert page.get_by_role("button", name="Cancel").first.is_visible()
+        failed = Capture.objects.get(owner=robin, name__startswith="Bicycle")
+        visit(page, f"{url}/captures/{failed.eid}/", "capture-failed", width, screenshot, problems)
+        assert page.get_by_text("Fewer than 20 frames could be registered").first.is_visible()
+        assert page.get_by_role("button", name="Retry").first.is_visible()
+        assert page.get_by_text("Make public").count() == 0
         assert not errors, errors
         page.context.close()
 
