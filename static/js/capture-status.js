@@ -20,6 +20,9 @@ function news(status) {
     : { title: `${name} could not be made into a 3D model`, body: status.failure_reason || "Open the tab to see why." };
 }
 
+// The estimate behind the bar is corrected as the run measures its own speed: the bar never moves back meanwhile.
+let shownOverall = 0;
+
 function render(status) {
   const section = document.getElementById("capture-status");
   section.dataset.state = status.state;
@@ -33,12 +36,15 @@ function render(status) {
   stage.textContent = status.stage_label || "";
   setHidden(stage, !status.stage || status.finished);
 
-  document.getElementById("capture-progress").value = status.progress.overall;
+  const processing = status.state === "PROCESSING";
+  shownOverall = processing ? Math.max(shownOverall, status.progress.overall) : status.progress.overall;
+  document.getElementById("capture-progress").value = shownOverall;
   setHidden(document.getElementById("capture-overall"), status.finished);  // no bar once ready or failed
   document.getElementById("capture-current-progress").value = status.progress.current;
   // "42%", "iteration 1,200 of 3,000" while the stage counts something, "about 3 min left" once it is known.
   setHidden(document.getElementById("capture-progress-text"), status.state !== "PROCESSING");
-  document.getElementById("capture-percent").textContent = `${status.progress.percent}%`;
+  const percent = processing ? Math.max(status.progress.percent, Math.floor(shownOverall * 100)) : status.progress.percent;
+  document.getElementById("capture-percent").textContent = `${percent}%`;
   for (const [id, text] of [["capture-counter", status.progress.counter], ["capture-time-left", status.progress.time_left]]) {
     const element = document.getElementById(id);
     element.textContent = text || "";

@@ -1,6 +1,7 @@
 """Photos from a phone's library or a folder, in a real browser: several photos picked at once go up as one
 upload in parts (the parts cut across photos), the capture is reconstructed from them, and its model is drawn.
-Too few photos are refused with the same words the form shows; a folder's other files are left out, named.
+Too few photos are refused with the same words the form shows; a folder's other files are left out, named; photos
+picked again after a reload send only the parts that had not arrived.
 
 The worker's jobs run here, inline, as the studio's browser test runs its own. Screenshots of the new-capture
 page with photos chosen and of the finished capture, at desktop and phone width, land in
@@ -138,4 +139,50 @@ def test_too_few_photos_are_refused_in_the_forms_words_and_a_folder_leaves_other
     page.wait_for_function("() => document.getElementById('file-summary').textContent.startsWith('9 photos · ')")
     assert page.evaluate("JSON.parse(document.getElementById('id_photo_files').value).map((p) => p.name)") == [
         f"drop-{n}.jpg" for n in range(1, 10)]
+    assert not errors
+
+
+def test_photos_picked_again_after_a_reload_send_only_the_parts_that_are_missing(live_server, browser, small_runs):
+    owner = UserFactory()
+    url = live_server.url.rstrip("/")
+    page, errors = sign_in(browser, url, owner, DESKTOP)
+    sent = []
+
+    def parts(route):
+        number = part_number(route.request.url)
+        if route.request.method == "PUT" and number > 2 and blocked:
+            route.abort("connectionreset")  # the connection drops for every part after the second
+            return
+        if route.request.method == "PUT":
+            sent.append(number)
+        route.continue_()
+
+    blocked = True
+    page.route("**/api/v1/uploads/**", parts)
+    page.goto(f"{url}/captures/new/")
+    page.wait_for_selector("#capture-form[data-uploader-ready=true]")
+    page.set_input_files("#id_file", [str(path) for path in PHOTOS])
+    page.fill("#id_name", "Milk carton")
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-status[data-state=retrying]")
+    capture = Capture.objects.get(owner=owner)
+    for _ in range(100):
+        if capture.parts.count() == 2:
+            break
+        page.wait_for_timeout(200)
+    assert sorted(capture.parts.values_list("number", flat=True)) == [1, 2]
+
+    page.reload()  # the retries of the parts still blocked stop with the page
+    page.wait_for_selector("#capture-form[data-uploader-ready=true]")
+    blocked = False
+    sent.clear()
+    page.set_input_files("#id_file", [str(path) for path in PHOTOS])
+    page.wait_for_selector("#upload-resume:not([hidden])")
+    assert page.text_content("#upload-resume").startswith(
+        "These photos were partly uploaded before as “Milk carton”: 2 of 5 parts arrived.")
+    page.click("#upload-button")
+    page.wait_for_url(re.compile(r"/captures/[0-9a-f-]{36}/$"), timeout=60_000)
+    assert sorted(sent) == [3, 4, 5]
+    capture.refresh_from_db()
+    assert capture.is_uploaded and Capture.objects.count() == 1
     assert not errors
