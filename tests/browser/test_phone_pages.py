@@ -164,6 +164,10 @@ def test_the_phone_menu_opens_without_javascript_and_the_desktop_shows_every_lin
     for name in links:
         assert nav.get_by_role("link", name=name, exact=True).is_visible(), name
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The open button reads white on the accent colour (Pico's own open-summary grey would not).
+    text, fill = page.eval_on_selector(".nav-menu > summary",
+                                       "s => [getComputedStyle(s).color, getComputedStyle(s).backgroundColor]")
+    assert text == "rgb(255, 255, 255)" and fill != "rgba(0, 0, 0, 0)", (text, fill)
     screenshot(page, "phone-pages-menu-open-phone")
     nav.get_by_role("link", name="Profile", exact=True).click()
     page.wait_for_url(f"{url}/profile/")
