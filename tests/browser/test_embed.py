@@ -10,34 +10,22 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
 from captures.models import Capture
-from gallery.models import Item, ItemFile
+from gallery.models import Item
 from tests.data import SHARED_DATA, needs
 from tests.factories import UserFactory
+
+from .pages import gradient_jpeg, store_file
 
 DONUT = SHARED_DATA / "models" / "donut_3dgs_fused.ply"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs(DONUT)]
-
-
-def jpeg(width, height):
-    image = Image.new("RGB", (width, height))
-    image.putdata([(x * 255 // width, y * 255 // height, 120) for y in range(height) for x in range(width)])
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def stored(item, kind, filename, content, content_type):
-    item_file = ItemFile(item=item, kind=kind, content_type=content_type, size=len(content))
-    item_file.file.save(filename, ContentFile(content), save=True)
 
 
 @pytest.fixture
@@ -48,14 +36,14 @@ def capture():
                                      bytesize=1000, is_public=True, uploaded_at=timezone.now())
     preview = Item.objects.create(owner=owner, name=capture.name, pipeline="preview", source=capture,
                                   status=Item.Status.DONE)
-    stored(preview, "thumbnail", "thumbnail.jpg", jpeg(512, 288), "image/jpeg")
+    store_file(preview, "thumbnail", "thumbnail.jpg", gradient_jpeg(512, 288), "image/jpeg")
     gif = io.BytesIO()
-    Image.open(io.BytesIO(jpeg(160, 90))).save(gif, "GIF")
-    stored(preview, "gif", "preview.gif", gif.getvalue(), "image/gif")
+    Image.open(io.BytesIO(gradient_jpeg(160, 90))).save(gif, "GIF")
+    store_file(preview, "gif", "preview.gif", gif.getvalue(), "image/gif")
     model = Item.objects.create(owner=owner, name=capture.name, pipeline="gaussian-splatting", source=capture,
                                 status=Item.Status.DONE)
-    stored(model, "ply", "splats.ply", DONUT.read_bytes(), "application/octet-stream")
-    stored(model, "thumbnail", "render.jpg", jpeg(320, 240), "image/jpeg")
+    store_file(model, "ply", "splats.ply", DONUT.read_bytes(), "application/octet-stream")
+    store_file(model, "thumbnail", "render.jpg", gradient_jpeg(320, 240), "image/jpeg")
     return capture
 
 

@@ -13,7 +13,7 @@ from gallery.tasks import run_item
 from tests.data import needs, shared
 from tests.factories import UserFactory
 
-from .test_face_kiosk import DESKTOP, PHONE, loaded, sign_in
+from .pages import DESKTOP, PHONE, loaded, sign_in
 
 PHOTOS = {
     "Barack Obama/1.jpg": "faces/train_obama_obama.jpg",

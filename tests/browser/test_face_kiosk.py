@@ -11,14 +11,14 @@ from PIL import Image, ImageOps
 from faces import services
 from faces.models import Recognition
 from tests.data import needs, shared
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
+
+from .pages import DESKTOP, PHONE, loaded, sign_in
 
 ENROLLED = "faces/train_obama_obama.jpg"
 SHOWN = "faces/unittest_obama3.jpg"
 OTHER = "faces/train_biden_biden.jpg"
 WIDTH, HEIGHT = 640, 480
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,27 +60,6 @@ def front_desk(db):
     services.enrol_face(biden, shared(OTHER).read_bytes(), save_image=True)
     services.add_subject(project, status="UNAPPROVED", properties={"name": "Ada Lovelace"}, registrant="Robin")
     return owner, project, obama
-
-
-def sign_in(browser, url, user, viewport):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_login", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda address: "/accounts/login/" not in address)
-    return page, errors
-
-
-def loaded(page):
-    """The page with every image loaded, lazy ones too, for a whole-page screenshot."""
-    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((image) => { image.loading = 'eager'; })")
-    page.wait_for_function("() => [...document.images].every((image) => image.complete && image.naturalWidth)")
-    return page
 
 
 def wait_for_banner(page, state, timeout=30_000):

@@ -6,16 +6,15 @@ page scrolls sideways. Screenshots land in test-artifacts/screenshots/phone-page
 The captures are made directly in the database, as finished (with a thumbnail), processing and failed ones look
 in the list: no pipeline runs."""
 
-import io
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image
 
 from captures.models import Capture
-from gallery.models import Item, ItemFile
-from tests.factories import PASSWORD, UserFactory
+from gallery.models import Item
+from tests.factories import UserFactory
+
+from .pages import gradient_jpeg, loaded, sign_in, store_file
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -25,19 +24,6 @@ NAV_MAX_HEIGHT = 80  # px: one line of links (or the brand and the menu button),
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def jpeg(width, height):
-    image = Image.new("RGB", (width, height))
-    image.putdata([(x * 255 // width, y * 255 // height, 140) for y in range(height) for x in range(width)])
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def stored(item, kind, filename, content, content_type):
-    item_file = ItemFile(item=item, kind=kind, content_type=content_type, size=len(content))
-    item_file.file.save(filename, ContentFile(content), save=True)
-
-
 def make_capture(owner, name, status, bytesize, thumbnail=False, **fields):
     """An uploaded capture with its preview and reconstruction items, the reconstruction in `status`."""
     capture = Capture.objects.create(owner=owner, name=name, bytesize=bytesize, uploaded_at=timezone.now(),
@@ -45,7 +31,7 @@ def make_capture(owner, name, status, bytesize, thumbnail=False, **fields):
     preview = Item.objects.create(owner=owner, name=name, pipeline="preview", source=capture,
                                   status=Item.Status.DONE)
     if thumbnail:
-        stored(preview, "thumbnail", "thumbnail.jpg", jpeg(320, 240), "image/jpeg")
+        store_file(preview, "thumbnail", "thumbnail.jpg", gradient_jpeg(320, 240, blue=140), "image/jpeg")
     Item.objects.create(owner=owner, name=name, pipeline="gaussian-splatting", source=capture, status=status,
                         **fields)
     return capture
@@ -60,29 +46,6 @@ def robin(db):
     make_capture(owner, "Bicycle, first try with a very long name that has to wrap somewhere", Item.Status.FAILED,
                  230_000_000, failure_reason="Fewer than 20 frames could be registered: film more slowly.")
     return owner
-
-
-def sign_in(browser, url, user, options):
-    context = browser.new_context(**options)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_login", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda address: "/accounts/login/" not in address)
-    return page, errors
-
-
-def loaded(page):
-    """Every image on the page loaded, lazy ones too, before a whole-page screenshot."""
-    page.evaluate("""async () => {
-      for (const img of document.images) img.loading = 'eager';
-      await Promise.all([...document.images].map(img => img.complete ? null
-        : new Promise(done => { img.onload = img.onerror = done; })));
-    }""")
 
 
 def layout(page):
@@ -115,7 +78,7 @@ def test_the_everyday_pages_fit_a_phone_and_a_desktop(live_server, browser, scre
     newcomer = UserFactory(nickname="Sam")
     problems = []
     for width, options in WIDTHS.items():
-        page, errors = sign_in(browser, url, robin, options)
+        page, errors = sign_in(browser, url, robin, **options)
         visit(page, f"{url}/captures/", "captures", width, screenshot, problems)
         assert page.locator(".capture-card").count() == 3
         visit(page, f"{url}/captures/new/", "capture-new", width, screenshot, problems)
@@ -132,7 +95,7 @@ def test_the_everyday_pages_fit_a_phone_and_a_desktop(live_server, browser, scre
         assert not errors, errors
         page.context.close()
 
-        page, errors = sign_in(browser, url, newcomer, options)
+        page, errors = sign_in(browser, url, newcomer, **options)
         visit(page, f"{url}/captures/", "captures-empty", width, screenshot, problems)
         assert page.get_by_text("No captures yet").is_visible()
         assert not errors, errors
@@ -145,7 +108,7 @@ def test_the_phone_menu_opens_without_javascript_and_the_desktop_shows_every_lin
     url = live_server.url.rstrip("/")
     links = ["Captures", "New capture", "Face ID", "Studio", "Profile", "Sign out"]
 
-    page, _ = sign_in(browser, url, robin, DESKTOP)
+    page, _ = sign_in(browser, url, robin, **DESKTOP)
     nav = page.locator(".site-header nav")
     for name in links:
         assert nav.get_by_role("link", name=name, exact=True).is_visible(), name
@@ -153,7 +116,7 @@ def test_the_phone_menu_opens_without_javascript_and_the_desktop_shows_every_lin
     page.context.close()
 
     # A phone without JavaScript: the links wait behind the menu button, which opens them in place.
-    page, _ = sign_in(browser, url, robin, {**PHONE, "java_script_enabled": False})
+    page, _ = sign_in(browser, url, robin, **PHONE, java_script_enabled=False)
     page.goto(f"{url}/captures/")
     nav = page.locator(".site-header nav")
     menu = nav.get_by_text("Menu", exact=True)
@@ -192,7 +155,7 @@ def test_the_admin_index_and_the_gallery_item_list(live_server, browser, screens
     url = live_server.url.rstrip("/")
     staff = UserFactory(nickname="Admin", is_staff=True, is_superuser=True)
     for width, options in WIDTHS.items():
-        page, errors = sign_in(browser, url, staff, options)
+        page, errors = sign_in(browser, url, staff, **options)
         problems = []
         visit(page, f"{url}/admin/", "admin-index", width, screenshot, problems)
         assert page.get_by_role("link", name="Items", exact=True).first.is_visible()
@@ -208,7 +171,7 @@ def test_from_a_small_laptop_up_every_link_shows_in_one_row_even_with_admin(live
     url = live_server.url.rstrip("/")
     staff = UserFactory(nickname="Admin", is_staff=True, is_superuser=True)
     for width in (1024, 1280):
-        page, errors = sign_in(browser, url, staff, {"viewport": {"width": width, "height": 900}})
+        page, errors = sign_in(browser, url, staff, viewport={"width": width, "height": 900})
         page.goto(f"{url}/captures/")
         screenshot(page, f"phone-pages-captures-empty-staff-{width}")
         nav = page.locator(".site-header nav")

@@ -18,8 +18,8 @@ from gallery.tasks import run_item
 from tests.data import SHARED_DATA, needs
 from tests.factories import UserFactory
 
+from .pages import DESKTOP, PHONE, sign_in
 from .test_dashboard_flow import assert_viewer_draws, part_number
-from .test_face_kiosk import DESKTOP, PHONE, sign_in
 
 PHOTOS = sorted((SHARED_DATA / "multiview_milk" / "images").glob("*.jpg"), key=lambda path: int(path.stem))[:12]
 PART_SIZE = 256 * 1024  # the twelve photos (about 1.1 MB) go up in five parts, each ending inside a photo

@@ -14,7 +14,7 @@ from gallery.tasks import run_item
 from generation.models import Generation
 from tests.factories import UserFactory
 
-from .test_face_kiosk import DESKTOP, PHONE, loaded, sign_in
+from .pages import DESKTOP, PHONE, loaded, sign_in
 
 pytestmark = [
     pytest.mark.browser,
