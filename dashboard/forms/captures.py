@@ -158,8 +158,7 @@ class NewCaptureForm(forms.Form):
             self.add_error("photo_files", f"The {len(photos):,} photos add up to {human_size(total)}; the limit is "
                                           f"{human_size(limit)}.")
             return cleaned
-        cleaned.update(photo_files=photos, file_name=f"{len(photos)} photos", file_size=total,
-                       input_data_format=Capture.Format.BULK_IMAGES)
+        cleaned.update(photo_files=photos, file_size=total, input_data_format=Capture.Format.BULK_IMAGES)
         return cleaned
 
     @property
